@@ -1,0 +1,77 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { changeSubgraph } from '@itsm/change';
+import { createTokenVerifier, startGateway, type RunningGateway } from '@itsm/gateway';
+import { incidentSubgraph } from '@itsm/incident';
+import { createLogger, openDatabase, type Config, type DatabaseHandle, type Logger, type SubgraphModule, type SubgraphName, type SubgraphService } from '@itsm/kit';
+import { problemSubgraph } from '@itsm/problem';
+import { SUPERGRAPH_FILE } from '../schema/compose.js';
+
+export const SUBGRAPH_MODULES: Record<SubgraphName, SubgraphModule> = {
+  incident: incidentSubgraph,
+  problem: problemSubgraph,
+  change: changeSubgraph,
+};
+
+export type Databases = Record<SubgraphName, DatabaseHandle>;
+
+/** Opens (and migrates) each subgraph's database: PostgreSQL when it has a URL, else PGlite under dataDir. */
+export async function openDatabases(config: Config): Promise<Databases> {
+  const entries = await Promise.all(
+    (Object.keys(SUBGRAPH_MODULES) as SubgraphName[]).map(async (name) => {
+      const module = SUBGRAPH_MODULES[name];
+      const handle = await openDatabase({
+        url: config.subgraphs[name].databaseUrl,
+        dataDir: config.dataDir.startsWith('memory://') ? config.dataDir : join(config.dataDir, name),
+        schemaName: module.schemaName,
+        migrationsFolder: module.migrationsFolder,
+      });
+      return [name, handle] as const;
+    }),
+  );
+  return Object.fromEntries(entries) as Databases;
+}
+
+export interface RunningGraph {
+  gateway: RunningGateway;
+  subgraphs: Record<SubgraphName, SubgraphService>;
+  databases: Databases;
+  logger: Logger;
+  stop(): Promise<void>;
+}
+
+/** Runs the whole graph in one process: three subgraphs on their own ports and the gateway in front. */
+export async function startGraph(config: Config, options: { databases?: Databases; logger?: Logger } = {}): Promise<RunningGraph> {
+  const logger = options.logger ?? createLogger(config.logLevel, 'itsm');
+  const databases = options.databases ?? (await openDatabases(config));
+  const subgraphs = {} as Record<SubgraphName, SubgraphService>;
+  for (const name of Object.keys(SUBGRAPH_MODULES) as SubgraphName[]) {
+    subgraphs[name] = await SUBGRAPH_MODULES[name].start({
+      database: databases[name],
+      host: config.host,
+      port: config.subgraphs[name].port,
+      internalSecret: config.internalSecret,
+      logger: logger.child({ subgraph: name }),
+    });
+  }
+  const gateway = await startGateway({
+    supergraphSdl: readFileSync(SUPERGRAPH_FILE, 'utf8'),
+    subgraphUrls: Object.fromEntries(Object.entries(subgraphs).map(([name, s]) => [name, s.url])),
+    internalSecret: config.internalSecret,
+    verifyToken: createTokenVerifier(config.jwt),
+    logger: logger.child({ service: 'gateway' }),
+    host: config.host,
+    port: config.gatewayPort,
+  });
+  return {
+    gateway,
+    subgraphs,
+    databases,
+    logger,
+    stop: async () => {
+      await gateway.close();
+      await Promise.all(Object.values(subgraphs).map((s) => s.close()));
+      await Promise.all(Object.values(databases).map((d) => d.close()));
+    },
+  };
+}

@@ -1,0 +1,113 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { sql, type SQL } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+
+/** A drizzle database or transaction, on either driver; query functions take this. */
+export type Db = PgDatabase<PgQueryResultHKT>;
+
+export interface DatabaseHandle {
+  db: Db;
+  /** The driver behind it: PostgreSQL server or embedded PGlite. */
+  kind: 'postgres' | 'pglite';
+  /** SQL statements issued through drizzle since start: lets tests prove batching. */
+  statementCount(): number;
+  /** The raw postgres-js client (LISTEN/NOTIFY, reserved connections); undefined on PGlite. */
+  postgres?: postgres.Sql;
+  /** The PGlite instance (LISTEN/NOTIFY on the embedded path); undefined on PostgreSQL. */
+  pglite?: PGlite;
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** PostgreSQL URL; without it the database is embedded PGlite in `dataDir`. */
+  url?: string;
+  /** PGlite data directory; `memory://` keeps it in memory. */
+  dataDir?: string;
+  /** The subgraph's own Postgres schema; migrations bookkeeping lives there too. */
+  schemaName: string;
+  /** drizzle-kit output folder of this subgraph. */
+  migrationsFolder: string;
+  poolSize?: number;
+}
+
+/** Opens a subgraph's database on PostgreSQL or PGlite and applies its migrations. */
+export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
+  let statements = 0;
+  const logger = { logQuery: () => void statements++ };
+  const migrationConfig = {
+    migrationsFolder: options.migrationsFolder,
+    migrationsSchema: options.schemaName,
+    migrationsTable: '__migrations',
+  };
+
+  if (options.url) {
+    await migrateWithLock(options.url, options.schemaName, migrationConfig);
+    const client = postgres(options.url, { max: options.poolSize ?? 10, onnotice: () => {} });
+    const db = drizzlePostgres(client, { logger }) as unknown as Db;
+    return { db, kind: 'postgres', postgres: client, statementCount: () => statements, close: () => client.end({ timeout: 5 }) };
+  }
+
+  const dataDir = options.dataDir ?? 'memory://';
+  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
+  const client = await PGlite.create(dataDir, { extensions: { btree_gist, pg_trgm } });
+  const db = drizzlePglite(client, { logger }) as unknown as Db;
+  await migratePglite(db as never, migrationConfig);
+  return { db, kind: 'pglite', pglite: client, statementCount: () => statements, close: () => client.close() };
+}
+
+/** Replicas starting together must not apply the same migration twice: serialise on an advisory lock. */
+async function migrateWithLock(
+  url: string,
+  schemaName: string,
+  config: { migrationsFolder: string; migrationsSchema: string; migrationsTable: string },
+): Promise<void> {
+  const client = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    await client`select pg_advisory_lock(hashtext(${'itsm-migrate:' + schemaName}))`;
+    await migratePostgres(drizzlePostgres(client), config);
+    await client`select pg_advisory_unlock(hashtext(${'itsm-migrate:' + schemaName}))`;
+  } finally {
+    await client.end({ timeout: 5 });
+  }
+}
+
+/** True when the database answers a trivial query (readiness probes). */
+export async function pingDatabase(db: Db): Promise<boolean> {
+  await db.execute(sql`select 1`);
+  return true;
+}
+
+/** Runs raw SQL and returns its rows on either driver (they shape results differently). */
+export async function queryRows<T extends Record<string, unknown>>(db: Db, query: SQL): Promise<T[]> {
+  const result = (await db.execute(query)) as unknown as { rows?: T[] } | T[];
+  return Array.isArray(result) ? result : (result.rows ?? []);
+}
+
+/** Takes the next value of a per-tenant counter in one statement: no max()+1 races. */
+export async function nextCounterValue(db: Db, schemaName: string, tenantId: string, name: string): Promise<number> {
+  const rows = await queryRows<{ value: number | string }>(
+    db,
+    sql`insert into ${sql.identifier(schemaName)}.counters as c (tenant_id, name, value)
+        values (${tenantId}, ${name}, 1)
+        on conflict (tenant_id, name) do update set value = c.value + 1
+        returning c.value`,
+  );
+  return Number(rows[0]!.value);
+}
+
+/** Moves a counter forward to at least `value` (imports keep their source numbers). */
+export async function raiseCounter(db: Db, schemaName: string, tenantId: string, name: string, value: number): Promise<void> {
+  await db.execute(
+    sql`insert into ${sql.identifier(schemaName)}.counters as c (tenant_id, name, value)
+        values (${tenantId}, ${name}, ${value})
+        on conflict (tenant_id, name) do update set value = greatest(c.value, excluded.value)`,
+  );
+}

@@ -1,0 +1,146 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { IncomingMessage } from 'node:http';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import { parse, type DocumentNode, type GraphQLFormattedError } from 'graphql';
+import { pingDatabase, type DatabaseHandle, type Db } from './db.js';
+import { commonTypeDefs, graphqlError } from './errors.js';
+import { healthRoutes, serveGraphQL, type HttpService, type Route } from './http.js';
+import { IDENTITY_HEADERS, verifyIdentity, type Identity } from './identity.js';
+import type { Logger } from './logger.js';
+
+/** What every subgraph's per-request context starts from. */
+export interface BaseSubgraphContext {
+  identity: Identity;
+  requestId: string;
+  logger: Logger;
+}
+
+export interface SubgraphService extends HttpService {
+  name: string;
+  apollo: ApolloServer<BaseSubgraphContext>;
+}
+
+/** Hides internals (SQL, stack traces) of unexpected errors while keeping coded ones. */
+export function maskUnexpectedError(logger: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const code = formatted.extensions?.code;
+    if (typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR') return formatted;
+    logger.error({ err: error }, 'unexpected error');
+    return { message: 'internal error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+  };
+}
+
+/** Starts one subgraph: refuses any request whose gateway signature does not verify. */
+export async function startSubgraph<TContext extends BaseSubgraphContext>(options: {
+  name: string;
+  typeDefs: DocumentNode;
+  resolvers: GraphQLResolverMap<TContext>;
+  host: string;
+  port: number;
+  internalSecret: string;
+  logger: Logger;
+  createContext: (base: BaseSubgraphContext) => TContext;
+  ready: () => Promise<boolean>;
+  routes?: Route[];
+}): Promise<SubgraphService> {
+  const logger = options.logger;
+  const schema = buildSubgraphSchema([{ typeDefs: options.typeDefs, resolvers: options.resolvers as GraphQLResolverMap<unknown> }]);
+  const apollo = new ApolloServer<BaseSubgraphContext>({
+    schema,
+    formatError: maskUnexpectedError(logger),
+    includeStacktraceInErrorResponses: false,
+    // Traces go to Apollo's hosted studio, which this deployment never uses.
+    plugins: [ApolloServerPluginInlineTraceDisabled()],
+  });
+  await apollo.start();
+
+  const context = async (req: IncomingMessage): Promise<TContext> => {
+    const header = (name: string) => {
+      const value = req.headers[name];
+      return Array.isArray(value) ? value[0] : value;
+    };
+    const verified = verifyIdentity(header, options.internalSecret);
+    if ('reason' in verified) throw graphqlError('UNSIGNED_REQUEST', `${options.name} subgraph refused the request: ${verified.reason}`);
+    const requestId = header(IDENTITY_HEADERS.requestId) ?? randomUUID();
+    return options.createContext({
+      identity: verified.identity,
+      requestId,
+      logger: logger.child({ requestId, tenantId: verified.identity.tenantId }),
+    });
+  };
+
+  const http = await serveGraphQL({
+    apollo: apollo as unknown as ApolloServer<TContext>,
+    context,
+    host: options.host,
+    port: options.port,
+    routes: [healthRoutes(options.ready), ...(options.routes ?? [])],
+  });
+  logger.info({ url: http.url }, `${options.name} subgraph listening`);
+  return {
+    ...http,
+    name: options.name,
+    apollo,
+    close: async () => {
+      await http.close();
+      await apollo.stop();
+    },
+  };
+}
+
+/** Everything the process that hosts a subgraph needs to know about it. */
+export interface SubgraphModule {
+  name: string;
+  /** schema.graphql plus the shared types, as composition and the server see it. */
+  sdl: string;
+  typeDefs: DocumentNode;
+  /** The subgraph's own Postgres schema. */
+  schemaName: string;
+  /** Its drizzle-kit migrations. */
+  migrationsFolder: string;
+  start(options: StartSubgraphOptions): Promise<SubgraphService>;
+}
+
+export interface StartSubgraphOptions {
+  database: DatabaseHandle;
+  host: string;
+  port: number;
+  internalSecret: string;
+  logger: Logger;
+}
+
+/** Declares a subgraph from its schema file, resolvers and per-request loaders. */
+export function defineSubgraph<TLoaders>(definition: {
+  name: string;
+  schemaFile: URL;
+  schemaName: string;
+  migrationsFolder: URL;
+  resolvers: object;
+  createLoaders: (db: Db, tenantId: string) => TLoaders;
+}): SubgraphModule {
+  const sdl = commonTypeDefs + readFileSync(fileURLToPath(definition.schemaFile), 'utf8');
+  const typeDefs = parse(sdl);
+  return {
+    name: definition.name,
+    sdl,
+    typeDefs,
+    schemaName: definition.schemaName,
+    migrationsFolder: fileURLToPath(definition.migrationsFolder),
+    start: ({ database, ...options }) => {
+      const { db } = database;
+      return startSubgraph({
+        ...options,
+        name: definition.name,
+        typeDefs,
+        resolvers: definition.resolvers as GraphQLResolverMap<BaseSubgraphContext>,
+        createContext: (base) => ({ ...base, db, loaders: definition.createLoaders(db, base.identity.tenantId) }),
+        ready: () => pingDatabase(db),
+      });
+    },
+  };
+}
