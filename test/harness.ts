@@ -7,6 +7,28 @@ import { startGraph, type RunningGraph } from '../scripts/graph.js';
 /** The server tests create their databases on; CI and this machine run one on 127.0.0.1. */
 export const ADMIN_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
+async function serverAnswers(): Promise<boolean> {
+  const client = postgres(ADMIN_DATABASE_URL, { max: 1, connect_timeout: 3, onnotice: () => {} });
+  try {
+    await client`select 1`;
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end({ timeout: 1 }).catch(() => {});
+  }
+}
+
+/**
+ * Whether a PostgreSQL server is there. Without one (a fresh laptop) the suite runs on embedded
+ * PGlite and skips the tests that need several connections; CI sets ITSM_TEST_REQUIRE_POSTGRES=1
+ * so a missing server fails the run instead of quietly testing less.
+ */
+export const serverAvailable = await serverAnswers();
+if (!serverAvailable && process.env.ITSM_TEST_REQUIRE_POSTGRES === '1') {
+  throw new Error(`ITSM_TEST_REQUIRE_POSTGRES=1 but no PostgreSQL answers at ${ADMIN_DATABASE_URL}`);
+}
+
 export interface TestGraph extends RunningGraph {
   config: Config;
   url: string;
@@ -42,7 +64,7 @@ export async function createTestDatabase(): Promise<{ url: string; name: string;
 
 /** Starts the whole graph on its own PostgreSQL database (or PGlite in memory) on free ports. */
 export async function startTestGraph(options: { embedded?: boolean; env?: Record<string, string> } = {}): Promise<TestGraph> {
-  const database = options.embedded ? undefined : await createTestDatabase();
+  const database = options.embedded || !serverAvailable ? undefined : await createTestDatabase();
   const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
