@@ -3,7 +3,17 @@ import { join } from 'node:path';
 import { changeSubgraph } from '@itsm/change';
 import { createTokenVerifier, startGateway, type RunningGateway } from '@itsm/gateway';
 import { incidentSubgraph } from '@itsm/incident';
-import { createLogger, openDatabase, type Config, type DatabaseHandle, type Logger, type SubgraphModule, type SubgraphName, type SubgraphService } from '@itsm/kit';
+import {
+  createLogger,
+  openDatabase,
+  type Config,
+  type DatabaseHandle,
+  type Logger,
+  type StopBackground,
+  type SubgraphModule,
+  type SubgraphName,
+  type SubgraphService,
+} from '@itsm/kit';
 import { problemSubgraph } from '@itsm/problem';
 import { SUPERGRAPH_FILE } from '../schema/compose.js';
 
@@ -41,18 +51,28 @@ export interface RunningGraph {
 }
 
 /** Runs the whole graph in one process: three subgraphs on their own ports and the gateway in front. */
-export async function startGraph(config: Config, options: { databases?: Databases; logger?: Logger } = {}): Promise<RunningGraph> {
+export async function startGraph(
+  config: Config,
+  options: { databases?: Databases; logger?: Logger; background?: boolean } = {},
+): Promise<RunningGraph> {
   const logger = options.logger ?? createLogger(config.logLevel, 'itsm');
   const databases = options.databases ?? (await openDatabases(config));
   const subgraphs = {} as Record<SubgraphName, SubgraphService>;
+  const stopBackground: StopBackground[] = [];
   for (const name of Object.keys(SUBGRAPH_MODULES) as SubgraphName[]) {
-    subgraphs[name] = await SUBGRAPH_MODULES[name].start({
+    const module = SUBGRAPH_MODULES[name];
+    const subgraphLogger = logger.child({ subgraph: name });
+    subgraphs[name] = await module.start({
       database: databases[name],
       host: config.host,
       port: config.subgraphs[name].port,
       internalSecret: config.internalSecret,
-      logger: logger.child({ subgraph: name }),
+      logger: subgraphLogger,
     });
+    // Background work (the incident subgraph's SLA monitor) runs in the process that hosts the subgraph.
+    if (module.startBackground && options.background !== false) {
+      stopBackground.push(await module.startBackground(databases[name], subgraphLogger));
+    }
   }
   const gateway = await startGateway({
     supergraphSdl: readFileSync(SUPERGRAPH_FILE, 'utf8'),
@@ -70,6 +90,7 @@ export async function startGraph(config: Config, options: { databases?: Database
     logger,
     stop: async () => {
       await gateway.close();
+      await Promise.all(stopBackground.map((stop) => stop()));
       await Promise.all(Object.values(subgraphs).map((s) => s.close()));
       await Promise.all(Object.values(databases).map((d) => d.close()));
     },

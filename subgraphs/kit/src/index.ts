@@ -11,3 +11,5 @@ export * from './outbox.js';
 export * from './outbox-table.js';
 export * from './calendar.js';
 export * from './loaders.js';
+export * from './clock.js';
+export * from './listen.js';

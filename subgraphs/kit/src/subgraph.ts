@@ -104,7 +104,15 @@ export interface SubgraphModule {
   /** Its drizzle-kit migrations. */
   migrationsFolder: string;
   start(options: StartSubgraphOptions): Promise<SubgraphService>;
+  /**
+   * Work the subgraph runs in its process beside the HTTP server (timers, monitors); absent for most subgraphs.
+   * Resolves once started, to a function that stops it.
+   */
+  startBackground?: (database: DatabaseHandle, logger: Logger) => Promise<StopBackground>;
 }
+
+/** Stops background work started by SubgraphModule.startBackground; resolves when it has finished. */
+export type StopBackground = () => Promise<void>;
 
 export interface StartSubgraphOptions {
   database: DatabaseHandle;
@@ -122,6 +130,8 @@ export function defineSubgraph<TLoaders>(definition: {
   migrationsFolder: URL;
   resolvers: object;
   createLoaders: (db: Db, tenantId: string) => TLoaders;
+  /** Optional background work (e.g. the SLA monitor) each process hosting the subgraph starts. */
+  background?: (database: DatabaseHandle, logger: Logger) => Promise<StopBackground>;
 }): SubgraphModule {
   const sdl = commonTypeDefs + readFileSync(fileURLToPath(definition.schemaFile), 'utf8');
   const typeDefs = parse(sdl);
@@ -142,5 +152,6 @@ export function defineSubgraph<TLoaders>(definition: {
         ready: () => pingDatabase(db),
       });
     },
+    ...(definition.background ? { startBackground: definition.background } : {}),
   };
 }
