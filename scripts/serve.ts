@@ -37,7 +37,10 @@ async function main(): Promise<() => Promise<void>> {
     migrationsFolder: module.migrationsFolder,
   });
   const service = await module.start({ database, host: config.host, port: config.subgraphs[name].port, internalSecret: config.internalSecret, logger });
+  // Background work (the incident subgraph's SLA monitor) runs in every replica; timers are taken with SKIP LOCKED.
+  const stopBackground = module.startBackground ? await module.startBackground(database, logger) : undefined;
   return async () => {
+    await stopBackground?.();
     await service.close();
     await database.close();
   };
