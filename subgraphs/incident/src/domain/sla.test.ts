@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
-import type { BusinessCalendar } from '../../../kit/src/calendar.js';
+import type { BusinessCalendar } from '@itsm/kit/calendar';
 import { computeSla, thresholdInstants, type SlaState } from './sla.js';
 
 const PARIS = 'Europe/Paris';

@@ -1,5 +1,4 @@
-// Relative import until @itsm/kit re-exports the calendar; then import from '@itsm/kit'.
-import { addWorkingMinutes, workingMinutesBetween, type BusinessCalendar } from '../../../kit/src/calendar.js';
+import { addWorkingMinutes, workingMinutesBetween, type BusinessCalendar } from '@itsm/kit/calendar';
 
 export interface SlaPause {
   from: Date;
