@@ -4,6 +4,7 @@ import { composeServices } from '@apollo/composition';
 import { changeSubgraph } from '@itsm/change';
 import { incidentSubgraph } from '@itsm/incident';
 import { problemSubgraph } from '@itsm/problem';
+import { API_SCHEMA_FILE, apiSchemaOf } from './api-schema.js';
 
 export const SUPERGRAPH_FILE = fileURLToPath(new URL('./supergraph.graphql', import.meta.url));
 
@@ -20,6 +21,8 @@ export function composeSupergraph(): string {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  writeFileSync(SUPERGRAPH_FILE, composeSupergraph());
-  console.log(`wrote ${SUPERGRAPH_FILE}`);
+  const supergraph = composeSupergraph();
+  writeFileSync(SUPERGRAPH_FILE, supergraph);
+  writeFileSync(API_SCHEMA_FILE, apiSchemaOf(supergraph));
+  console.log(`wrote ${SUPERGRAPH_FILE} and ${API_SCHEMA_FILE}`);
 }
