@@ -4,6 +4,8 @@ const DEV_JWT_SECRET = 'itsm-dev-jwt-secret-change-me-in-production-0001';
 const DEV_INTERNAL_SECRET = 'itsm-dev-internal-secret-change-me-in-production-01';
 
 const optionalUrl = z.string().url().optional();
+const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const positiveInt = z.coerce.number().int().min(1);
 
 const envSchema = z
   .object({
@@ -29,6 +31,14 @@ const envSchema = z
     INTERNAL_SECRET: z.string().min(32).optional(),
     DEMO_DATA: z.enum(['auto', 'servicenow', 'generated', 'none']).default('auto'),
     SERVICENOW_CSV: z.string().optional(),
+    // Abuse limits of the gateway (docs in gateway/src/limits/README.md).
+    MAX_QUERY_DEPTH: positiveInt.default(12),
+    MAX_ALIASES: z.coerce.number().int().min(0).default(30),
+    MAX_QUERY_COST: positiveInt.default(25_000),
+    RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(600),
+    MAX_BODY_BYTES: positiveInt.default(1_000_000),
+    PERSISTED_QUERIES_FILE: z.string().optional(),
+    PERSISTED_QUERIES_ONLY_FOR_PARTNERS: flag.default(false),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== 'production') return;
@@ -52,6 +62,24 @@ export interface Config {
   demoData: 'auto' | 'servicenow' | 'generated' | 'none';
   servicenowCsv?: string;
   subgraphs: Record<SubgraphName, { port: number; url?: string; databaseUrl?: string }>;
+  limits: LimitsConfig;
+}
+
+/** What the gateway refuses; see gateway/src/limits/README.md. */
+export interface LimitsConfig {
+  maxQueryDepth: number;
+  maxAliases: number;
+  /** Static estimate: each field 1, a list field multiplies its selection by `first` or the default page size. */
+  maxQueryCost: number;
+  /** Requests per minute per token (subject + tenant), per gateway replica; 0 turns the limit off. */
+  rateLimitPerMinute: number;
+  maxBodyBytes: number;
+  /** Allow-list of persisted operations; the gateway's own persisted-queries.json when unset. */
+  persistedQueriesFile?: string;
+  /** When true, callers with the partner role may run only operations of the allow-list. */
+  persistedQueriesOnlyForPartners: boolean;
+  /** Introspection (__schema, __type) is refused in production. */
+  introspection: boolean;
 }
 
 /** Parses the environment once; a bad value fails start-up with the variable's name. */
@@ -81,6 +109,16 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       incident: { port: env.INCIDENT_PORT, url: env.INCIDENT_URL, databaseUrl: env.INCIDENT_DATABASE_URL ?? env.DATABASE_URL },
       problem: { port: env.PROBLEM_PORT, url: env.PROBLEM_URL, databaseUrl: env.PROBLEM_DATABASE_URL ?? env.DATABASE_URL },
       change: { port: env.CHANGE_PORT, url: env.CHANGE_URL, databaseUrl: env.CHANGE_DATABASE_URL ?? env.DATABASE_URL },
+    },
+    limits: {
+      maxQueryDepth: env.MAX_QUERY_DEPTH,
+      maxAliases: env.MAX_ALIASES,
+      maxQueryCost: env.MAX_QUERY_COST,
+      rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+      maxBodyBytes: env.MAX_BODY_BYTES,
+      persistedQueriesFile: env.PERSISTED_QUERIES_FILE,
+      persistedQueriesOnlyForPartners: env.PERSISTED_QUERIES_ONLY_FOR_PARTNERS,
+      introspection: env.NODE_ENV !== 'production',
     },
   };
 }

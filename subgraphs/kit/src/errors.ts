@@ -13,6 +13,14 @@ export const ERROR_CODES = [
   'VERSION_CONFLICT',
   'CONFLICT',
   'INTERNAL_SERVER_ERROR',
+  'QUERY_TOO_DEEP',
+  'TOO_MANY_ALIASES',
+  'QUERY_TOO_COSTLY',
+  'RATE_LIMITED',
+  'PAYLOAD_TOO_LARGE',
+  'INTROSPECTION_DISABLED',
+  'PERSISTED_QUERY_REQUIRED',
+  'PERSISTED_QUERY_NOT_FOUND',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -22,14 +30,29 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   TOKEN_EXPIRED: 401,
   UNSIGNED_REQUEST: 401,
   FORBIDDEN: 403,
+  QUERY_TOO_DEEP: 400,
+  TOO_MANY_ALIASES: 400,
+  QUERY_TOO_COSTLY: 400,
+  RATE_LIMITED: 429,
+  PAYLOAD_TOO_LARGE: 413,
+  INTROSPECTION_DISABLED: 400,
+  PERSISTED_QUERY_REQUIRED: 403,
 };
 
-/** A GraphQLError carrying a code from ERROR_CODES (and the HTTP status for auth failures). */
-export function graphqlError(code: ErrorCode, message: string, extra: Record<string, unknown> = {}): GraphQLError {
+/**
+ * A GraphQLError carrying a code from ERROR_CODES (and the HTTP status of refusals). `httpHeaders` go on the HTTP
+ * response (Retry-After of a rate limit); Apollo Server strips `extensions.http` from what the client sees.
+ */
+export function graphqlError(
+  code: ErrorCode,
+  message: string,
+  extra: Record<string, unknown> = {},
+  httpHeaders?: Iterable<[string, string]>,
+): GraphQLError {
   const status = HTTP_STATUS[code];
-  return new GraphQLError(message, {
-    extensions: { code, ...extra, ...(status ? { http: { status } } : {}) },
-  });
+  const http = status || httpHeaders ? { http: { ...(status ? { status } : {}), ...(httpHeaders ? { headers: new Map(httpHeaders) } : {}) } } : {};
+  const extensions: Record<string, unknown> = { code, ...extra, ...http };
+  return new GraphQLError(message, { extensions });
 }
 
 /** One problem with one input field: what a ValidationFailed payload error carries. */
