@@ -21,6 +21,10 @@ export const ERROR_CODES = [
   'INTROSPECTION_DISABLED',
   'PERSISTED_QUERY_REQUIRED',
   'PERSISTED_QUERY_NOT_FOUND',
+  // Why a subscription ended (extensions.resumeAfter: the cursor to resubscribe after).
+  'SCHEMA_RELOADED',
+  'SUBSCRIBER_TOO_SLOW',
+  'SUBGRAPH_UNAVAILABLE',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

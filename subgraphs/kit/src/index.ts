@@ -11,5 +11,6 @@ export * from './outbox.js';
 export * from './outbox-table.js';
 export * from './calendar.js';
 export * from './loaders.js';
+export * from './event-stream.js';
 export * from './clock.js';
 export * from './listen.js';

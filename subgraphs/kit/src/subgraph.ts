@@ -11,6 +11,8 @@ import { pingDatabase, type DatabaseHandle, type Db } from './db.js';
 import { commonTypeDefs, graphqlError } from './errors.js';
 import { healthRoutes, serveGraphQL, type HttpService, type Route } from './http.js';
 import { IDENTITY_HEADERS, verifyIdentity, type Identity } from './identity.js';
+import { OutboxEvents } from './event-stream.js';
+import { serveSubgraphSubscriptions } from './subgraph-subscriptions.js';
 import type { Logger } from './logger.js';
 
 /** What every subgraph's per-request context starts from. */
@@ -81,12 +83,15 @@ export async function startSubgraph<TContext extends BaseSubgraphContext>(option
     port: options.port,
     routes: [healthRoutes(options.ready), ...(options.routes ?? [])],
   });
+  // graphql-ws on the same port and path, for the gateway's subscription fetches.
+  const subscriptions = serveSubgraphSubscriptions({ ...options, server: http.server, schema, formatError: maskUnexpectedError(logger) });
   logger.info({ url: http.url }, `${options.name} subgraph listening`);
   return {
     ...http,
     name: options.name,
     apollo,
     close: async () => {
+      await subscriptions.close();
       await http.close();
       await apollo.stop();
     },
@@ -141,16 +146,19 @@ export function defineSubgraph<TLoaders>(definition: {
     typeDefs,
     schemaName: definition.schemaName,
     migrationsFolder: fileURLToPath(definition.migrationsFolder),
-    start: ({ database, ...options }) => {
+    start: async ({ database, ...options }) => {
       const { db } = database;
-      return startSubgraph({
+      // Tenant event streams over this subgraph's outbox, for its Subscription fields (context.events).
+      const events = new OutboxEvents(database, definition.schemaName, options.logger);
+      const service = await startSubgraph({
         ...options,
         name: definition.name,
         typeDefs,
         resolvers: definition.resolvers as GraphQLResolverMap<BaseSubgraphContext>,
-        createContext: (base) => ({ ...base, db, loaders: definition.createLoaders(db, base.identity.tenantId) }),
+        createContext: (base) => ({ ...base, db, events, loaders: definition.createLoaders(db, base.identity.tenantId) }),
         ready: () => pingDatabase(db),
       });
+      return { ...service, close: () => service.close().finally(() => events.close()) };
     },
     ...(definition.background ? { startBackground: definition.background } : {}),
   };
