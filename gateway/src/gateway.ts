@@ -4,6 +4,8 @@ import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOp
 import { ApolloServer } from '@apollo/server';
 import { IDENTITY_HEADERS, maskUnexpectedError, serveGraphQL, signIdentity, type HttpService, type Identity, type Logger, type Route } from '@itsm/kit';
 import type { TokenVerifier } from './auth.js';
+import type { SubscriptionLimits } from './subscriptions/federated-subscription.js';
+import { attachSubscriptionServer, type SubscriptionServer } from './subscriptions/server.js';
 
 /** Per-request context of the gateway: the verified caller and a request id for the logs. */
 export interface GatewayContext {
@@ -34,21 +36,33 @@ export interface GatewayOptions {
   host: string;
   port: number;
   routes?: Route[];
+  /** Buffer and retry limits of subscriptions over graphql-ws. */
+  subscriptionLimits?: Partial<SubscriptionLimits>;
 }
 
 export interface RunningGateway extends HttpService {
   apollo: ApolloServer<GatewayContext>;
   gateway: ApolloGateway;
+  /** graphql-ws on `/graphql`: federated subscriptions. */
+  subscriptions: SubscriptionServer;
+  /** Serves a new supergraph without a restart; live subscriptions end with SCHEMA_RELOADED. */
+  reloadSupergraph(supergraphSdl: string): void;
 }
 
 /** Starts the gateway: verifies tokens, plans queries over the committed supergraph, signs subgraph calls. */
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  // The data sources are kept by name: subscriptions run the rest of their plans through them too.
+  const dataSources: Record<string, SignedDataSource> = {};
+  let updateSupergraph: ((supergraphSdl: string) => void) | undefined;
   const gateway = new ApolloGateway({
-    supergraphSdl: options.supergraphSdl,
+    supergraphSdl: async ({ update }) => {
+      updateSupergraph = update;
+      return { supergraphSdl: options.supergraphSdl };
+    },
     buildService: ({ name, url }) => {
       const target = options.subgraphUrls[name] ?? url;
       if (!target) throw new Error(`no URL configured for subgraph ${name}`);
-      return new SignedDataSource(target, options.internalSecret);
+      return (dataSources[name] = new SignedDataSource(target, options.internalSecret));
     },
   });
   const apollo = new ApolloServer<GatewayContext>({
@@ -71,12 +85,27 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       return { identity: await options.verifyToken(req.headers.authorization), requestId };
     },
   });
+  const subscriptions = attachSubscriptionServer({
+    server: http.server,
+    gateway,
+    apollo,
+    supergraphSdl: options.supergraphSdl,
+    dataSources,
+    subgraphUrl: (name) => dataSources[name]?.url ?? options.subgraphUrls[name] ?? '',
+    internalSecret: options.internalSecret,
+    verifyToken: options.verifyToken,
+    logger: options.logger,
+    limits: options.subscriptionLimits,
+  });
   options.logger.info({ url: http.url }, 'gateway listening');
   return {
     ...http,
     apollo,
     gateway,
+    subscriptions,
+    reloadSupergraph: (supergraphSdl) => updateSupergraph?.(supergraphSdl),
     close: async () => {
+      await subscriptions.close();
       await http.close();
       await apollo.stop();
     },
