@@ -66,10 +66,11 @@ async function fetchAllIncidents(token: string): Promise<IncidentNode[]> {
   const all: IncidentNode[] = [];
   let after: string | null = null;
   for (;;) {
-    const page = await graph.request<any>(INCIDENT_PAGE, { after }, token);
+    type Page = { incidents: { edges: { node: IncidentNode }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } };
+    const page: { body: { data?: Page; errors?: unknown } } = await graph.request<Page>(INCIDENT_PAGE, { after }, token);
     expect(page.body.errors).toBeUndefined();
-    const connection = page.body.data.incidents;
-    all.push(...connection.edges.map((e: { node: IncidentNode }) => e.node));
+    const connection = page.body.data!.incidents;
+    all.push(...connection.edges.map((e) => e.node));
     if (!connection.pageInfo.hasNextPage) return all;
     after = connection.pageInfo.endCursor;
   }
