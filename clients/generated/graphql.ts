@@ -22,12 +22,21 @@ export type ChangeType =
   /** Pre-approved, low risk, from a template. */
   | 'STANDARD';
 
+/** Every condition given must hold. */
 export type IncidentFilter = {
+  assignee?: string | null | undefined;
   assignmentGroup?: string | null | undefined;
   category?: string | null | undefined;
+  major?: boolean | null | undefined;
   /** Exact number, e.g. INC0000057. */
   number?: string | null | undefined;
+  /** Opened at or after this instant. */
+  openedFrom?: string | null | undefined;
+  /** Opened before this instant. */
+  openedTo?: string | null | undefined;
   priority?: Array<number> | null | undefined;
+  /** Full-text search over title and description (web-search syntax: words, "phrases", -excluded, or). */
+  search?: string | null | undefined;
   state?: Array<IncidentState> | null | undefined;
 };
 

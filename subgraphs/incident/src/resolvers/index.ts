@@ -1,11 +1,14 @@
 import { DateTimeScalar, mutationErrorResolvers } from '@itsm/kit';
 import { Incident, incidentQueries } from './incident.js';
-import { incidentMutations, priorityMatrixQueries } from './mutations.js';
+import { incidentMutations } from './mutations.js';
+import { settingsMutations, settingsQueries } from './settings.js';
+import { slaMutations, slaQueries, slaTypes } from './sla.js';
 
 export const resolvers = {
   DateTime: DateTimeScalar,
   ...mutationErrorResolvers,
-  Query: { ...incidentQueries, ...priorityMatrixQueries },
-  Mutation: incidentMutations,
+  Query: { ...incidentQueries, ...settingsQueries, ...slaQueries },
+  Mutation: { ...incidentMutations, ...settingsMutations, ...slaMutations },
   Incident,
+  ...slaTypes,
 };
