@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { changeSubgraph } from '@itsm/change';
-import { createTokenVerifier, startGateway, type RunningGateway } from '@itsm/gateway';
+import { createTokenVerifier, developmentUiRoutes, startGateway, type RunningGateway } from '@itsm/gateway';
 import { incidentSubgraph } from '@itsm/incident';
 import {
   createLogger,
@@ -16,6 +16,8 @@ import {
 } from '@itsm/kit';
 import { problemSubgraph } from '@itsm/problem';
 import { SUPERGRAPH_FILE } from '../schema/compose.js';
+import { UI_DIST_DIR } from '../ui/build.js';
+import { DEMO_TENANT_ID } from './demo-tenant.js';
 
 export const SUBGRAPH_MODULES: Record<SubgraphName, SubgraphModule> = {
   incident: incidentSubgraph,
@@ -82,6 +84,7 @@ export async function startGraph(
     logger: logger.child({ service: 'gateway' }),
     host: config.host,
     port: config.gatewayPort,
+    routes: developmentUiRoutes(config, { distDir: UI_DIST_DIR, demoTenantId: DEMO_TENANT_ID }),
   });
   return {
     gateway,

@@ -1,2 +1,3 @@
 export * from './auth.js';
 export * from './gateway.js';
+export * from './ui/index.js';
