@@ -84,6 +84,7 @@ export async function startGraph(
     logger: logger.child({ service: 'gateway' }),
     host: config.host,
     port: config.gatewayPort,
+    limits: config.limits,
     routes: developmentUiRoutes(config, { distDir: UI_DIST_DIR, demoTenantId: DEMO_TENANT_ID }),
   });
   return {

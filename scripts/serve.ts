@@ -24,6 +24,7 @@ async function main(): Promise<() => Promise<void>> {
       logger,
       host: config.host,
       port: config.gatewayPort,
+      limits: config.limits,
     });
     return () => gateway.close();
   }

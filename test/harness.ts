@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
 import { issueToken } from '@itsm/gateway';
-import { loadConfig, type Config, type Role } from '@itsm/kit';
+import { loadConfig, type Config, type Logger, type Role } from '@itsm/kit';
 import { startGraph, type RunningGraph } from '../scripts/graph.js';
 
 /** The server tests create their databases on; CI and this machine run one on 127.0.0.1. */
@@ -63,7 +63,16 @@ export async function createTestDatabase(): Promise<{ url: string; name: string;
 }
 
 /** Starts the whole graph on its own PostgreSQL database (or PGlite in memory) on free ports. */
-export async function startTestGraph(options: { embedded?: boolean; env?: Record<string, string> } = {}): Promise<TestGraph> {
+export async function startTestGraph(
+  options: {
+    embedded?: boolean;
+    env?: Record<string, string>;
+    /** Where every service logs (a pino logger on a capturing stream, to assert on log lines). */
+    logger?: Logger;
+    /** False: no background work (SLA monitor, recurrence detector), for tests that must see nothing else move. */
+    background?: boolean;
+  } = {},
+): Promise<TestGraph> {
   const database = options.embedded || !serverAvailable ? undefined : await createTestDatabase();
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -73,10 +82,12 @@ export async function startTestGraph(options: { embedded?: boolean; env?: Record
     PROBLEM_PORT: '0',
     CHANGE_PORT: '0',
     DATA_DIR: 'memory://',
+    // Suites send many requests with one token; the rate limit has its own test (limits.test.ts) that sets it.
+    RATE_LIMIT_PER_MINUTE: '0',
     ...(database ? { DATABASE_URL: database.url } : {}),
     ...options.env,
   });
-  const graph = await startGraph(config);
+  const graph = await startGraph(config, { logger: options.logger, background: options.background });
   const url = graph.gateway.url;
   return {
     ...graph,

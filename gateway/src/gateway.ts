@@ -1,9 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { ApolloGateway, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
-import { IDENTITY_HEADERS, maskUnexpectedError, serveGraphQL, signIdentity, type HttpService, type Identity, type Logger, type Route } from '@itsm/kit';
+import { IDENTITY_HEADERS, maskUnexpectedError, serveGraphQL, signIdentity, type HttpService, type Identity, type LimitsConfig, type Logger, type Route } from '@itsm/kit';
 import type { TokenVerifier } from './auth.js';
+import { createGatewayLimits, type GatewayLimits } from './limits/index.js';
+import { createGatewayObservability, ObservedDataSource, type GatewayMetrics } from './observability/index.js';
 import type { SubscriptionLimits } from './subscriptions/federated-subscription.js';
 import { attachSubscriptionServer, type SubscriptionServer } from './subscriptions/server.js';
 
@@ -14,9 +15,9 @@ export interface GatewayContext {
 }
 
 /** Forwards the caller's identity to subgraphs in HMAC-signed headers. */
-class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
-  constructor(url: string, private readonly internalSecret: string) {
-    super({ url });
+class SignedDataSource extends ObservedDataSource<GatewayContext> {
+  constructor(url: string, name: string, metrics: GatewayMetrics, private readonly internalSecret: string) {
+    super(url, name, metrics);
   }
 
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
@@ -36,6 +37,8 @@ export interface GatewayOptions {
   host: string;
   port: number;
   routes?: Route[];
+  /** Abuse limits (config.limits); defaults without it. */
+  limits?: LimitsConfig;
   /** Buffer and retry limits of subscriptions over graphql-ws. */
   subscriptionLimits?: Partial<SubscriptionLimits>;
 }
@@ -43,6 +46,10 @@ export interface GatewayOptions {
 export interface RunningGateway extends HttpService {
   apollo: ApolloServer<GatewayContext>;
   gateway: ApolloGateway;
+  /** Rate limit and operation limits, also for subscriptions: admit(identity), checkOperationLimits(document, identity, facts). */
+  limits: GatewayLimits;
+  /** Prometheus metrics served on /metrics; subscriptionStarted() for the live subscriptions gauge. */
+  metrics: GatewayMetrics;
   /** graphql-ws on `/graphql`: federated subscriptions. */
   subscriptions: SubscriptionServer;
   /** Serves a new supergraph without a restart; live subscriptions end with SCHEMA_RELOADED. */
@@ -53,6 +60,9 @@ export interface RunningGateway extends HttpService {
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   // The data sources are kept by name: subscriptions run the rest of their plans through them too.
   const dataSources: Record<string, SignedDataSource> = {};
+  const limits = createGatewayLimits(options.limits);
+  let schemaLoaded = false;
+  const observability = createGatewayObservability({ logger: options.logger, subgraphUrls: options.subgraphUrls, schemaLoaded: () => schemaLoaded });
   let updateSupergraph: ((supergraphSdl: string) => void) | undefined;
   const gateway = new ApolloGateway({
     supergraphSdl: async ({ update }) => {
@@ -62,8 +72,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     buildService: ({ name, url }) => {
       const target = options.subgraphUrls[name] ?? url;
       if (!target) throw new Error(`no URL configured for subgraph ${name}`);
-      return (dataSources[name] = new SignedDataSource(target, options.internalSecret));
+      return (dataSources[name] = new SignedDataSource(target, name, observability.metrics, options.internalSecret));
     },
+  });
+  gateway.onSchemaLoadOrUpdate(() => {
+    schemaLoaded = true;
   });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
@@ -72,17 +85,23 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     // Clients authenticate with an Authorization header, which no cross-site simple request can carry: it counts as
     // the preflight-forcing header, so plain GET queries (GraphQL over HTTP) work without apollo-require-preflight.
     csrfPrevention: { requestHeaders: ['authorization', 'x-apollo-operation-name', 'apollo-require-preflight'] },
+    plugins: [observability.plugin, limits.plugin],
+    persistedQueries: limits.apolloPersistedQueries,
+    // Refused in production by the limits plugin, with INTROSPECTION_DISABLED rather than Apollo's validation error.
+    introspection: true,
   });
   await apollo.start();
   const http = await serveGraphQL({
     apollo,
     host: options.host,
     port: options.port,
-    routes: options.routes,
-    context: async (req: IncomingMessage) => {
-      const header = req.headers[IDENTITY_HEADERS.requestId];
-      const requestId = typeof header === 'string' && /^[\w-]{1,64}$/.test(header) ? header : randomUUID();
-      return { identity: await options.verifyToken(req.headers.authorization), requestId };
+    routes: [...observability.routes, ...(options.routes ?? [])],
+    maxBodyBytes: limits.settings.maxBodyBytes,
+    onFinished: observability.onFinished,
+    context: async (req: IncomingMessage, request) => {
+      const identity = await options.verifyToken(req.headers.authorization);
+      limits.admit(identity);
+      return { identity, requestId: request.requestId };
     },
   });
   const subscriptions = attachSubscriptionServer({
@@ -102,6 +121,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     ...http,
     apollo,
     gateway,
+    limits,
+    metrics: observability.metrics,
     subscriptions,
     reloadSupergraph: (supergraphSdl) => updateSupergraph?.(supergraphSdl),
     close: async () => {

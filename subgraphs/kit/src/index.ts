@@ -14,3 +14,5 @@ export * from './loaders.js';
 export * from './event-stream.js';
 export * from './clock.js';
 export * from './listen.js';
+export * from './metrics.js';
+export * from './request-log.js';

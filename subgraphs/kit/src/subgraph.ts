@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { IncomingMessage } from 'node:http';
@@ -10,7 +9,9 @@ import { parse, type DocumentNode, type GraphQLFormattedError } from 'graphql';
 import { pingDatabase, type DatabaseHandle, type Db } from './db.js';
 import { commonTypeDefs, graphqlError } from './errors.js';
 import { healthRoutes, serveGraphQL, type HttpService, type Route } from './http.js';
-import { IDENTITY_HEADERS, verifyIdentity, type Identity } from './identity.js';
+import { verifyIdentity, type Identity } from './identity.js';
+import { createSubgraphMetrics, domainMetricsRegistry, metricsRoute, processMetricsRegistry, type SubgraphMetrics } from './metrics.js';
+import { logRequest, observedRequestPlugin, type ObservedRequest } from './request-log.js';
 import { OutboxEvents } from './event-stream.js';
 import { serveSubgraphSubscriptions } from './subgraph-subscriptions.js';
 import type { Logger } from './logger.js';
@@ -25,6 +26,8 @@ export interface BaseSubgraphContext {
 export interface SubgraphService extends HttpService {
   name: string;
   apollo: ApolloServer<BaseSubgraphContext>;
+  /** Request count and latency, served on /metrics. */
+  metrics: SubgraphMetrics;
 }
 
 /** Hides internals (SQL, stack traces) of unexpected errors while keeping coded ones. */
@@ -57,18 +60,19 @@ export async function startSubgraph<TContext extends BaseSubgraphContext>(option
     formatError: maskUnexpectedError(logger),
     includeStacktraceInErrorResponses: false,
     // Traces go to Apollo's hosted studio, which this deployment never uses.
-    plugins: [ApolloServerPluginInlineTraceDisabled()],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), observedRequestPlugin()],
   });
   await apollo.start();
 
-  const context = async (req: IncomingMessage): Promise<TContext> => {
+  const context = async (req: IncomingMessage, request: ObservedRequest): Promise<TContext> => {
     const header = (name: string) => {
       const value = req.headers[name];
       return Array.isArray(value) ? value[0] : value;
     };
     const verified = verifyIdentity(header, options.internalSecret);
     if ('reason' in verified) throw graphqlError('UNSIGNED_REQUEST', `${options.name} subgraph refused the request: ${verified.reason}`);
-    const requestId = header(IDENTITY_HEADERS.requestId) ?? randomUUID();
+    // The gateway's request id (x-request-id), so one request can be followed through every service's logs.
+    const requestId = request.requestId;
     return options.createContext({
       identity: verified.identity,
       requestId,
@@ -76,12 +80,21 @@ export async function startSubgraph<TContext extends BaseSubgraphContext>(option
     });
   };
 
+  const metrics = createSubgraphMetrics();
   const http = await serveGraphQL({
     apollo: apollo as unknown as ApolloServer<TContext>,
     context,
     host: options.host,
     port: options.port,
-    routes: [healthRoutes(options.ready), ...(options.routes ?? [])],
+    routes: [
+      healthRoutes(options.ready),
+      metricsRoute([metrics.registry, domainMetricsRegistry, processMetricsRegistry()]),
+      ...(options.routes ?? []),
+    ],
+    onFinished: (request, status) => {
+      metrics.observe(request, status);
+      logRequest(logger, request, status);
+    },
   });
   // graphql-ws on the same port and path, for the gateway's subscription fetches.
   const subscriptions = serveSubgraphSubscriptions({ ...options, server: http.server, schema, formatError: maskUnexpectedError(logger) });
@@ -90,6 +103,7 @@ export async function startSubgraph<TContext extends BaseSubgraphContext>(option
     ...http,
     name: options.name,
     apollo,
+    metrics,
     close: async () => {
       await subscriptions.close();
       await http.close();
