@@ -13,6 +13,7 @@ import {
   type SubgraphModule,
   type SubgraphName,
   type SubgraphService,
+  SUBGRAPHS,
 } from '@itsm/kit';
 import { problemSubgraph } from '@itsm/problem';
 import { SUPERGRAPH_FILE } from '../schema/compose.js';
@@ -49,6 +50,8 @@ export interface RunningGraph {
   subgraphs: Record<SubgraphName, SubgraphService>;
   databases: Databases;
   logger: Logger;
+  /** Stops each subgraph's background work (tests stop one to play a restart). */
+  background: Partial<Record<SubgraphName, StopBackground>>;
   stop(): Promise<void>;
 }
 
@@ -60,20 +63,27 @@ export async function startGraph(
   const logger = options.logger ?? createLogger(config.logLevel, 'itsm');
   const databases = options.databases ?? (await openDatabases(config));
   const subgraphs = {} as Record<SubgraphName, SubgraphService>;
-  const stopBackground: StopBackground[] = [];
+  const background: Partial<Record<SubgraphName, StopBackground>> = {};
   for (const name of Object.keys(SUBGRAPH_MODULES) as SubgraphName[]) {
     const module = SUBGRAPH_MODULES[name];
-    const subgraphLogger = logger.child({ subgraph: name });
     subgraphs[name] = await module.start({
       database: databases[name],
       host: config.host,
       port: config.subgraphs[name].port,
       internalSecret: config.internalSecret,
-      logger: subgraphLogger,
+      logger: logger.child({ subgraph: name }),
     });
-    // Background work (the incident subgraph's SLA monitor) runs in the process that hosts the subgraph.
+  }
+  // Background work (the SLA monitor, the recurrence detector) runs in the process that hosts the subgraph,
+  // once every subgraph listens: some of it reads another subgraph's event feed.
+  const services = {
+    internalSecret: config.internalSecret,
+    subgraphUrls: Object.fromEntries(SUBGRAPHS.map((name) => [name, subgraphs[name]?.url ?? config.subgraphs[name].url])),
+  };
+  for (const name of Object.keys(SUBGRAPH_MODULES) as SubgraphName[]) {
+    const module = SUBGRAPH_MODULES[name];
     if (module.startBackground && options.background !== false) {
-      stopBackground.push(await module.startBackground(databases[name], subgraphLogger));
+      background[name] = await module.startBackground(databases[name], logger.child({ subgraph: name }), services);
     }
   }
   const gateway = await startGateway({
@@ -92,9 +102,10 @@ export async function startGraph(
     subgraphs,
     databases,
     logger,
+    background,
     stop: async () => {
       await gateway.close();
-      await Promise.all(stopBackground.map((stop) => stop()));
+      await Promise.all(Object.values(background).map((stop) => stop()));
       await Promise.all(Object.values(subgraphs).map((s) => s.close()));
       await Promise.all(Object.values(databases).map((d) => d.close()));
     },

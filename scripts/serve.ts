@@ -39,7 +39,10 @@ async function main(): Promise<() => Promise<void>> {
   });
   const service = await module.start({ database, host: config.host, port: config.subgraphs[name].port, internalSecret: config.internalSecret, logger });
   // Background work (the incident subgraph's SLA monitor) runs in every replica; timers are taken with SKIP LOCKED.
-  const stopBackground = module.startBackground ? await module.startBackground(database, logger) : undefined;
+  // The recurrence detector reads the incident subgraph's event feed, at its configured URL.
+  const subgraphUrls = Object.fromEntries(SUBGRAPHS.map((peer) => [peer, config.subgraphs[peer].url ?? `http://${config.host}:${config.subgraphs[peer].port}/graphql`]));
+  const services = { internalSecret: config.internalSecret, subgraphUrls };
+  const stopBackground = module.startBackground ? await module.startBackground(database, logger, services) : undefined;
   return async () => {
     await stopBackground?.();
     await service.close();

@@ -16,3 +16,5 @@ export * from './clock.js';
 export * from './listen.js';
 export * from './metrics.js';
 export * from './request-log.js';
+export * from './event-feed.js';
+export * from './event-consumer.js';

@@ -8,6 +8,8 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import { parse, type DocumentNode, type GraphQLFormattedError } from 'graphql';
 import { pingDatabase, type DatabaseHandle, type Db } from './db.js';
 import { commonTypeDefs, graphqlError } from './errors.js';
+import type { SubgraphName } from './config.js';
+import { eventFeedRoute } from './event-feed.js';
 import { healthRoutes, serveGraphQL, type HttpService, type Route } from './http.js';
 import { verifyIdentity, type Identity } from './identity.js';
 import { createSubgraphMetrics, domainMetricsRegistry, metricsRoute, processMetricsRegistry, type SubgraphMetrics } from './metrics.js';
@@ -127,7 +129,14 @@ export interface SubgraphModule {
    * Work the subgraph runs in its process beside the HTTP server (timers, monitors); absent for most subgraphs.
    * Resolves once started, to a function that stops it.
    */
-  startBackground?: (database: DatabaseHandle, logger: Logger) => Promise<StopBackground>;
+  startBackground?: (database: DatabaseHandle, logger: Logger, services?: BackgroundServices) => Promise<StopBackground>;
+}
+
+/** What background work may need of the other services: their URLs (for internal event feeds) and the secret to sign with. */
+export interface BackgroundServices {
+  internalSecret: string;
+  /** Base URL of each subgraph that is known to this process (started here, or configured). */
+  subgraphUrls: Partial<Record<SubgraphName, string>>;
 }
 
 /** Stops background work started by SubgraphModule.startBackground; resolves when it has finished. */
@@ -150,7 +159,7 @@ export function defineSubgraph<TLoaders>(definition: {
   resolvers: object;
   createLoaders: (db: Db, tenantId: string) => TLoaders;
   /** Optional background work (e.g. the SLA monitor) each process hosting the subgraph starts. */
-  background?: (database: DatabaseHandle, logger: Logger) => Promise<StopBackground>;
+  background?: (database: DatabaseHandle, logger: Logger, services?: BackgroundServices) => Promise<StopBackground>;
 }): SubgraphModule {
   const sdl = commonTypeDefs + readFileSync(fileURLToPath(definition.schemaFile), 'utf8');
   const typeDefs = parse(sdl);
@@ -171,6 +180,8 @@ export function defineSubgraph<TLoaders>(definition: {
         resolvers: definition.resolvers as GraphQLResolverMap<BaseSubgraphContext>,
         createContext: (base) => ({ ...base, db, events, loaders: definition.createLoaders(db, base.identity.tenantId) }),
         ready: () => pingDatabase(db),
+        // The outbox of every tenant, for other subgraphs' event consumers (service-signed requests only).
+        routes: [eventFeedRoute({ db, schemaName: definition.schemaName, internalSecret: options.internalSecret })],
       });
       return { ...service, close: () => service.close().finally(() => events.close()) };
     },
