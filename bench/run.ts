@@ -1,0 +1,376 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { isDeepStrictEqual } from 'node:util';
+import postgres from 'postgres';
+import { issueToken } from '@itsm/gateway';
+import { loadConfig, SUBGRAPHS, type Identity, type Role, type SubgraphName } from '@itsm/kit';
+import { apiSchemaOf } from '../schema/api-schema.js';
+import { composeSupergraph, SUPERGRAPH_FILE } from '../schema/compose.js';
+import { startProcess, sampleRss, type BenchProcess } from './lib/ipc.js';
+import type { BenchGatewayConfig } from './lib/gateway-config.js';
+import { SchemaInfo } from './lib/schema-info.js';
+import type { LoadResult } from './processes/load.js';
+import { gqlClient, seedReadTenant } from './seed.js';
+import { buildWorkloads, type BenchData, type Workload } from './workloads.js';
+
+/**
+ * `pnpm bench [--scale] [--quick] [--rounds n] [--seconds s] [--connections c]`: starts the graph on a fresh
+ * PostgreSQL database, seeds it through the graph, and measures each workload through our gateway, Hive Gateway,
+ * stock @apollo/gateway and the floor (direct subgraph calls), each gateway in its own process, load from another.
+ */
+const { values: flags } = parseArgs({
+  options: {
+    scale: { type: 'boolean', default: false },
+    quick: { type: 'boolean', default: false },
+    rounds: { type: 'string' },
+    seconds: { type: 'string' },
+    warmup: { type: 'string' },
+    connections: { type: 'string' },
+    only: { type: 'string' },
+    targets: { type: 'string' },
+    out: { type: 'string' },
+  },
+});
+
+const ROUNDS = Number(flags.rounds ?? (flags.quick ? 1 : 3));
+const SECONDS = Number(flags.seconds ?? (flags.quick ? 3 : 8));
+const WARMUP = Number(flags.warmup ?? (flags.quick ? 2 : 4));
+const CONNECTIONS = Number(flags.connections ?? 16);
+const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const RESULTS_DIR = new URL('./results/', import.meta.url);
+
+export type TargetName = 'ours' | 'hive' | 'apollo' | 'floor';
+const TARGETS: { name: TargetName; label: string; script?: string }[] = [
+  { name: 'ours', label: 'ours (@itsm/gateway)', script: 'gateway-ours' },
+  { name: 'hive', label: '@graphql-hive/gateway 2.15.1', script: 'gateway-hive' },
+  { name: 'apollo', label: 'stock @apollo/gateway 2.14.4', script: 'gateway-apollo' },
+  { name: 'floor', label: 'floor (direct subgraph calls)' },
+];
+
+const log = (...parts: unknown[]) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...parts);
+
+interface Measured {
+  workload: string;
+  target: TargetName;
+  rounds: LoadResult[];
+  peakRss?: number;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+/** Creates the benchmark's own database; dropped at the end whatever happens. */
+async function createDatabase(): Promise<{ url: string; name: string; drop(): Promise<void> }> {
+  const name = `itsm_bench_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  await admin.end();
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    name,
+    drop: async () => {
+      const client = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+      await client.unsafe(`drop database if exists ${name} with (force)`);
+      await client.end();
+    },
+  };
+}
+
+export interface Graph {
+  databaseUrl: string;
+  subgraphs: Record<SubgraphName, BenchProcess>;
+  subgraphUrls: Record<SubgraphName, string>;
+  supergraphFile: string;
+  supergraphSdl: string;
+  apiSdl: string;
+  supergraphFresh: boolean;
+  jwtSecret: string;
+  internalSecret: string;
+  stop(): Promise<void>;
+}
+
+/** Starts the three subgraphs, each in its own process, and writes the supergraph file every gateway loads. */
+export async function startSubgraphs(databaseUrl: string): Promise<Graph> {
+  const config = loadConfig({ NODE_ENV: 'development' });
+  const subgraphs = {} as Record<SubgraphName, BenchProcess>;
+  for (const name of SUBGRAPHS) subgraphs[name] = await startProcess(name, 'subgraph', { BENCH_SUBGRAPH: name, DATABASE_URL: databaseUrl });
+  const subgraphUrls = Object.fromEntries(SUBGRAPHS.map((n) => [n, subgraphs[n].url])) as Record<SubgraphName, string>;
+  const composed = composeSupergraph();
+  const supergraphFresh = composed === readFileSync(SUPERGRAPH_FILE, 'utf8');
+  let supergraphSdl = composed;
+  for (const name of SUBGRAPHS) supergraphSdl = supergraphSdl.replace(new RegExp(`(@join__graph\\(name: "${name}", url: )"[^"]*"`), `$1"${subgraphUrls[name]}"`);
+  const supergraphFile = join(mkdtempSync(join(tmpdir(), 'itsm-bench-')), 'supergraph.graphql');
+  writeFileSync(supergraphFile, supergraphSdl);
+  return {
+    databaseUrl,
+    subgraphs,
+    subgraphUrls,
+    supergraphFile,
+    supergraphSdl,
+    apiSdl: apiSchemaOf(supergraphSdl),
+    supergraphFresh,
+    jwtSecret: config.jwt.secret!,
+    internalSecret: config.internalSecret,
+    stop: async () => {
+      await Promise.all(Object.values(subgraphs).map((s) => s.stop()));
+    },
+  };
+}
+
+export function gatewayEnv(graph: Graph, tuning?: Record<string, unknown>): Record<string, string> {
+  const config: BenchGatewayConfig = {
+    supergraphFile: graph.supergraphFile,
+    subgraphUrls: graph.subgraphUrls,
+    jwtSecret: graph.jwtSecret,
+    internalSecret: graph.internalSecret,
+    ...(tuning ? { tuning } : {}),
+  };
+  return { BENCH_GATEWAY: JSON.stringify(config) };
+}
+
+/** Total SQL statements issued by each subgraph so far. */
+export async function statementCounts(graph: Graph): Promise<Record<SubgraphName, number>> {
+  const entries = await Promise.all(SUBGRAPHS.map(async (n) => [n, await graph.subgraphs[n].call<number>('statements')] as const));
+  return Object.fromEntries(entries) as Record<SubgraphName, number>;
+}
+
+const READ_ROLES: Role[] = ['agent', 'change_manager'];
+
+/** Load averages seen during the run: other work on the machine skews every figure, so the report says how busy it was. */
+const loadSamples: number[] = [];
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const loadTimer = setInterval(() => loadSamples.push(loadavg()[0]!), 5_000);
+  loadTimer.unref();
+  const database = await createDatabase();
+  log(`database ${database.name}`);
+  const stops: (() => Promise<void>)[] = [];
+  try {
+    const graph = await startSubgraphs(database.url);
+    stops.push(() => graph.stop());
+    log(`subgraphs up: ${Object.entries(graph.subgraphUrls).map(([n, u]) => `${n} ${u}`).join(', ')}`);
+    if (!graph.supergraphFresh) log('note: schema/supergraph.graphql is stale against the SDLs; the bench uses the fresh composition');
+    const schema = new SchemaInfo(graph.apiSdl);
+    const workloads = buildWorkloads(schema).filter((w) => !flags.only || flags.only.split(',').includes(w.name));
+
+    const gateways = {} as Record<Exclude<TargetName, 'floor'>, BenchProcess>;
+    const targets = TARGETS.filter((t) => !flags.targets || flags.targets.split(',').includes(t.name) || t.name === 'ours');
+    for (const target of targets) {
+      if (!target.script) continue;
+      gateways[target.name as Exclude<TargetName, 'floor'>] = await startProcess(target.name, target.script, gatewayEnv(graph));
+      stops.push(() => gateways[target.name as Exclude<TargetName, 'floor'>].stop());
+      log(`${target.label} up at ${gateways[target.name as Exclude<TargetName, 'floor'>].url}`);
+    }
+    const load = await startProcess('load', 'load');
+    stops.push(() => load.stop());
+
+    const readIdentity: Identity = { userId: 'bench-agent', tenantId: randomUUID(), roles: READ_ROLES };
+    const writeIdentity: Identity = { userId: 'bench-agent', tenantId: randomUUID(), roles: READ_ROLES };
+    const token = await issueToken(graph.jwtSecret, { sub: readIdentity.userId, tenant: readIdentity.tenantId, roles: READ_ROLES }, '2h');
+    const writeToken = await issueToken(graph.jwtSecret, { sub: writeIdentity.userId, tenant: writeIdentity.tenantId, roles: READ_ROLES }, '2h');
+
+    // The calendar: the two weeks from next Monday; the workload asks for the first.
+    const monday = new Date();
+    monday.setUTCHours(0, 0, 0, 0);
+    monday.setUTCDate(monday.getUTCDate() - ((monday.getUTCDay() + 6) % 7) + 7);
+    log('seeding the read tenant through our gateway (domain services)');
+    const adminToken = await issueToken(graph.jwtSecret, { sub: 'bench-admin', tenant: readIdentity.tenantId, roles: ['admin'] }, '2h');
+    const seed = await seedReadTenant(gqlClient(gateways.ours.url, adminToken), schema, monday);
+    log(`seeded ${seed.incidentNumbers.length} incidents, ${seed.problems} problems, ${seed.changes} changes (${seed.scheduled} scheduled), ${seed.knownErrors} known errors, ${seed.links} links in ${seed.seconds.toFixed(1)} s`);
+    for (const note of seed.notes) log(`seed: ${note}`);
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const calendarRanges: BenchData['calendarRanges'] = {};
+    for (const size of [10, 50, 100]) {
+      const last = seed.plannedStarts[Math.min(size, seed.plannedStarts.length) - 1];
+      if (last !== undefined) calendarRanges[size] = { from: iso(monday.getTime()), to: iso(last + 60_000) };
+    }
+    const data: BenchData = {
+      token,
+      writeToken,
+      incidentNumbers: seed.incidentNumbers,
+      calendarRanges,
+      calendarWeek: { from: monday.toISOString(), to: new Date(monday.getTime() + 7 * 86_400_000).toISOString() },
+      scheduleBase: new Date(monday.getTime() + 14 * 86_400_000).toISOString(),
+    };
+    const floorSetup = { subgraphUrls: graph.subgraphUrls, internalSecret: graph.internalSecret, identities: { read: readIdentity, write: writeIdentity } };
+
+    // Same answers from every target before anything is timed; a workload that fails here is reported, not timed.
+    const checks: string[] = [];
+    const broken = new Map<string, string>();
+    for (const workload of workloads.filter((w) => w.available && !w.writes)) {
+      const fixed = { ...data, incidentNumbers: [data.incidentNumbers[0]!] };
+      const answers: Partial<Record<TargetName, unknown>> = {};
+      try {
+        for (const target of targets) {
+          if (target.name === 'floor') {
+            const [answer] = await load.call<unknown[]>('floorOnce', { apiSdl: graph.apiSdl, workload: workload.name, data: fixed, connections: 1, seconds: 0, ...floorSetup });
+            answers.floor = answer;
+          } else {
+            const [request] = workload.sample(fixed);
+            answers[target.name] = await gqlClient(gateways[target.name as Exclude<TargetName, 'floor'>].url, token)(request!.query, request!.variables);
+          }
+        }
+      } catch (error) {
+        broken.set(workload.name, String(error).split('\n')[0]!.slice(0, 300));
+        log(`check ${workload.name}: FAILED, not timed: ${broken.get(workload.name)}`);
+        continue;
+      }
+      const differing = targets.filter((t) => !isDeepStrictEqual(withoutClockFields(answers[t.name]), withoutClockFields(answers.ours))).map((t) => t.name);
+      if (differing.length) checks.push(`${workload.name}: ${differing.join(', ')} answered differently from ours`);
+      log(`check ${workload.name}: ${differing.length ? `${differing.join(', ')} answered differently from ours` : 'every target answered the same data'}`);
+    }
+    for (const workload of workloads) if (broken.has(workload.name)) {
+      workload.available = false;
+      workload.notes.push(`failed its check: ${broken.get(workload.name)}`);
+    }
+
+    const measured: Measured[] = [];
+    for (const workload of workloads.filter((w) => w.available)) {
+      const rows = new Map<TargetName, Measured>();
+      for (const target of targets) rows.set(target.name, { workload: workload.name, target: target.name, rounds: [] });
+      const run = (target: TargetName, seconds: number) => {
+        const common = { apiSdl: graph.apiSdl, workload: workload.name, data, connections: CONNECTIONS, seconds };
+        return target === 'floor'
+          ? load.call<LoadResult>('floor', { ...common, ...floorSetup })
+          : load.call<LoadResult>('autocannon', { ...common, url: gateways[target].url });
+      };
+      for (const target of targets) await run(target.name, WARMUP);
+      for (let round = 0; round < ROUNDS; round++) {
+        // Rotate the order each round so no target always runs first (or right after a write burst).
+        const order = targets.map((_, i) => targets[(i + round) % targets.length]!);
+        for (const target of order) {
+          const gateway = target.name === 'floor' ? undefined : gateways[target.name];
+          const sampler = gateway ? sampleRss(gateway.pid) : undefined;
+          const result = await run(target.name, SECONDS);
+          const peak = sampler?.stop();
+          const row = rows.get(target.name)!;
+          row.rounds.push(result);
+          if (peak !== undefined) row.peakRss = Math.max(row.peakRss ?? 0, peak);
+          log(`${workload.name} round ${round + 1} ${target.name}: ${result.rps.toFixed(0)} req/s p50 ${result.p50} ms p99 ${result.p99} ms${result.errors ? ` errors ${result.errors} (${result.firstError})` : ''}`);
+        }
+      }
+      measured.push(...rows.values());
+    }
+
+    log('statements per request (our gateway, one request at a time)');
+    const statements = await measureStatements(graph, gateways.ours.url, workloads, data);
+
+    const report = renderReport({ measured, workloads, targets, statements, checks, seed, graph, started });
+    console.log('\n' + report);
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    writeFileSync(new URL(flags.out ?? 'latest.md', RESULTS_DIR), report);
+    log(`wrote bench/results/${flags.out ?? 'latest.md'}`);
+
+    if (flags.scale) {
+      const { runScale } = await import('./scale.js');
+      await runScale({ graph, gatewayUrl: gateways.ours.url, jwtSecret: graph.jwtSecret, log });
+    }
+  } finally {
+    for (const stop of stops.reverse()) await stop().catch((error) => log('stop failed', error));
+    await database.drop();
+    log(`dropped ${database.name}; total ${((Date.now() - started) / 60_000).toFixed(1)} min`);
+  }
+}
+
+/** SLA figures computed at the instant of the request (elapsed, remaining) differ between two requests. */
+const CLOCK_FIELDS = new Set(['percentElapsed', 'elapsedWorkingMinutes', 'remainingWorkingMinutes', 'onHoldWorkingMinutes', 'dueAt']);
+function withoutClockFields(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutClockFields);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).filter(([k]) => !CLOCK_FIELDS.has(k)).map(([k, v]) => [k, withoutClockFields(v)]));
+  return value;
+}
+
+interface StatementRow {
+  workload: string;
+  size: number | undefined;
+  perSubgraph: Record<SubgraphName, number>;
+  total: number;
+}
+
+/** SQL statements per request for each workload, at list sizes 10, 50 and 100 where the workload has a list. */
+async function measureStatements(graph: Graph, url: string, workloads: Workload[], data: BenchData): Promise<StatementRow[]> {
+  const rows: StatementRow[] = [];
+  for (const workload of workloads.filter((w) => w.available)) {
+    for (const size of workload.sized ? [10, 50, 100] : [undefined]) {
+      let best: StatementRow | undefined;
+      // The SLA monitor may run a statement between two reads: take the smallest of three tries.
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const before = await statementCounts(graph);
+        for (const request of workload.sample(data, size)) await gqlClient(url, request.write ? data.writeToken : data.token)(request.query, request.variables);
+        const after = await statementCounts(graph);
+        const perSubgraph = Object.fromEntries(SUBGRAPHS.map((n) => [n, after[n] - before[n]])) as Record<SubgraphName, number>;
+        const total = Object.values(perSubgraph).reduce((a, b) => a + b, 0);
+        if (!best || total < best.total) best = { workload: workload.name, size, perSubgraph, total };
+      }
+      rows.push(best!);
+    }
+  }
+  return rows;
+}
+
+function renderReport(input: {
+  measured: Measured[];
+  workloads: Workload[];
+  targets: typeof TARGETS;
+  statements: StatementRow[];
+  checks: string[];
+  seed: Awaited<ReturnType<typeof seedReadTenant>>;
+  graph: Graph;
+  started: number;
+}): string {
+  const lines: string[] = [];
+  const mib = (b?: number) => (b ? (b / 1024 / 1024).toFixed(0) : '—');
+  lines.push('# Benchmark results', '');
+  lines.push(
+    `Run ${new Date().toISOString().slice(0, 16)}Z on ${process.platform} ${process.arch}, Node ${process.version}, ${ROUNDS} round(s) of ${SECONDS} s after a ${WARMUP} s warm-up, ` +
+      `${CONNECTIONS} connections (autocannon 9.0.0 in its own process; the floor runs the same client-side calls with undici in that process). ` +
+      `Each gateway in its own process; each subgraph in its own process on one PostgreSQL database. Figures are medians over rounds; memory is the peak RSS of the gateway process sampled every 100 ms.`,
+    '',
+  );
+  const busiest = Math.max(0, ...loadSamples);
+  lines.push(
+    `Machine: ${cpus().length} cores; 1-minute load average during the run ${Math.min(...loadSamples, busiest).toFixed(1)}-${busiest.toFixed(1)}` +
+      (busiest > cpus().length + 1 ? ' — **the machine was busy with other work: treat absolute figures with care; ratios from interleaved rounds hold better.**' : '.'),
+    '',
+  );
+  lines.push(
+    `Seed: ${input.seed.incidentNumbers.length} incidents, ${input.seed.problems} problems, ${input.seed.changes} changes, ${input.seed.links} links, created through our gateway's mutations (the domain services) in ${input.seed.seconds.toFixed(1)} s.`,
+    '',
+  );
+  lines.push('| workload | target | req/s | p50 ms | p99 ms | peak RSS MiB | req/s vs ours | errors |', '|---|---|---:|---:|---:|---:|---:|---:|');
+  for (const workload of input.workloads.filter((w) => w.available)) {
+    const ours = input.measured.find((m) => m.workload === workload.name && m.target === 'ours');
+    const oursRps = ours ? median(ours.rounds.map((r) => r.rps)) : NaN;
+    for (const target of input.targets) {
+      const m = input.measured.find((x) => x.workload === workload.name && x.target === target.name);
+      if (!m || !m.rounds.length) continue;
+      const rps = median(m.rounds.map((r) => r.rps));
+      const errors = m.rounds.reduce((a, r) => a + r.errors, 0);
+      lines.push(
+        `| ${workload.title} | ${target.label} | ${rps.toFixed(0)} | ${median(m.rounds.map((r) => r.p50)).toFixed(1)} | ${median(m.rounds.map((r) => r.p99)).toFixed(1)} | ${mib(m.peakRss)} | ${(rps / oursRps).toFixed(2)}x | ${errors} |`,
+      );
+    }
+  }
+  lines.push('');
+  const missing = input.workloads.filter((w) => !w.available);
+  if (missing.length) lines.push(`Not measured (fields not in the schema yet): ${missing.map((w) => `${w.name} (${w.notes.join('; ')})`).join(', ')}.`, '');
+  lines.push('What each workload asks for:', '');
+  for (const w of input.workloads.filter((x) => x.available)) lines.push(`- **${w.name}**: ${w.notes.join('; ')}`);
+  lines.push('');
+  lines.push(input.checks.length ? `Answer checks FAILED: ${input.checks.join('; ')}` : 'Answer check: before timing, every target returned identical data for each read workload.', '');
+  lines.push('## SQL statements per request', '', '| workload | list size | incident | problem | change | total |', '|---|---:|---:|---:|---:|---:|');
+  for (const r of input.statements) lines.push(`| ${r.workload} | ${r.size ?? '—'} | ${r.perSubgraph.incident} | ${r.perSubgraph.problem} | ${r.perSubgraph.change} | ${r.total} |`);
+  lines.push('');
+  return lines.join('\n');
+}
+
+await main();
