@@ -3,6 +3,7 @@ import { Incident, incidentQueries } from './incident.js';
 import { incidentMutations } from './mutations.js';
 import { settingsMutations, settingsQueries } from './settings.js';
 import { slaMutations, slaQueries, slaTypes } from './sla.js';
+import { subscriptionResolvers } from './subscriptions.js';
 
 export const resolvers = {
   DateTime: DateTimeScalar,
@@ -11,4 +12,5 @@ export const resolvers = {
   Mutation: { ...incidentMutations, ...settingsMutations, ...slaMutations },
   Incident,
   ...slaTypes,
+  ...subscriptionResolvers,
 };
