@@ -52,8 +52,11 @@ export interface EventStreamContext {
 }
 
 const FEED_PAGE = 1000;
-// After a NOTIFY whose event is not readable yet (an older transaction still runs), retry soon.
-const NOTIFY_RETRY_MS = [10, 25, 50, 100, 250, 500, 1000];
+/**
+ * How soon the feed reads again while committed events wait behind an older transaction still
+ * running (anywhere on the cluster: pg_snapshot_xmin is cluster-wide), which sends no NOTIFY when it ends.
+ */
+const PENDING_RECHECK_MS = 50;
 
 /**
  * Tenant event streams over one subgraph's outbox: each stream replays the tenant's events after
@@ -70,8 +73,7 @@ export class OutboxEvents {
   private head: string | undefined;
   private reading = false;
   private readAgain = false;
-  private notifyRetry = 0;
-  private retryTimer: NodeJS.Timeout | undefined;
+  private recheckTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private unlisten: (() => Promise<void>) | undefined;
   private closed = false;
@@ -110,7 +112,7 @@ export class OutboxEvents {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.pollTimer);
-    clearTimeout(this.retryTimer);
+    clearTimeout(this.recheckTimer);
     for (const set of this.streams.values()) for (const stream of set) stream.end();
     this.streams.clear();
     await this.started?.catch(() => undefined);
@@ -158,49 +160,57 @@ export class OutboxEvents {
     this.unlisten = await listenToChannel(
       this.database,
       outboxChannel(this.schemaName),
-      () => this.wake(true),
-      () => this.wake(false),
+      () => this.wake(),
+      () => this.wake(),
     );
     this.head = await this.latestCursor();
-    this.pollTimer = setInterval(() => this.wake(false), this.safetyPollMs);
+    this.pollTimer = setInterval(() => this.wake(), this.safetyPollMs);
     this.pollTimer.unref();
   }
 
-  private wake(notified: boolean): void {
+  private wake(): void {
     if (this.closed || this.head === undefined) return;
-    if (notified) this.notifyRetry = 0;
     if (this.reading) {
       this.readAgain = true;
       return;
     }
-    void this.readNewEvents(notified);
+    void this.readNewEvents();
   }
 
-  private async readNewEvents(notified: boolean): Promise<void> {
+  private async readNewEvents(): Promise<void> {
     this.reading = true;
-    let delivered = 0;
+    let waiting = false;
     try {
       do {
         this.readAgain = false;
         for (;;) {
           const events = await readEvents(this.database.db, this.schemaName, { after: this.head, limit: FEED_PAGE });
           for (const event of events) this.dispatch(event);
-          delivered += events.length;
           if (events.length) this.head = events[events.length - 1]!.cursor;
           if (events.length < FEED_PAGE || this.closed) break;
         }
       } while (this.readAgain && !this.closed);
+      waiting = await this.committedBeyondHead();
     } catch (error) {
       this.logger.warn({ err: error }, 'outbox feed read failed; retrying on the next wake-up');
     } finally {
       this.reading = false;
     }
-    // A NOTIFY that found nothing: its transaction committed behind an older one still running.
-    if (notified && delivered === 0 && !this.closed && this.notifyRetry < NOTIFY_RETRY_MS.length) {
-      clearTimeout(this.retryTimer);
-      this.retryTimer = setTimeout(() => this.wake(false), NOTIFY_RETRY_MS[this.notifyRetry++]);
-      this.retryTimer.unref();
+    if (waiting && !this.closed) {
+      clearTimeout(this.recheckTimer);
+      this.recheckTimer = setTimeout(() => this.wake(), PENDING_RECHECK_MS);
+      this.recheckTimer.unref();
     }
+  }
+
+  /** True when committed events lie past the head that the visibility guard still holds back. */
+  private async committedBeyondHead(): Promise<boolean> {
+    const head = decodeEventCursor(this.head!)!;
+    const rows = await queryRows(
+      this.database.db,
+      sql`select 1 from ${sql.identifier(this.schemaName)}.outbox where (txid, position) > (${head.txid}, ${head.position}) limit 1`,
+    );
+    return rows.length > 0;
   }
 
   private dispatch(event: OutboxEvent): void {
