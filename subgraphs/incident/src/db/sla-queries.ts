@@ -371,20 +371,22 @@ export interface ComplianceCountRow {
 
 /**
  * Per policy, priority and kind: SLAs that stopped in [from, to) met or breached, plus SLAs still running
- * that breached in [from, to). Cancelled SLAs are not measured.
+ * that breached in [from, to) (by `now`). Cancelled SLAs are not measured.
  */
-export async function countSlaCompliance(db: Db, tenantId: string, from: Date, to: Date): Promise<ComplianceCountRow[]> {
+export async function countSlaCompliance(db: Db, tenantId: string, from: Date, to: Date, now: Date): Promise<ComplianceCountRow[]> {
   const f = from.toISOString();
   const t = to.toISOString();
+  const n = now.toISOString();
   const rows = await queryRows<{ policy_id: string; priority: number; kind: string; met: string | number; breached: string | number }>(
     db,
     sql`select policy_id, priority, kind,
-               count(*) filter (where breached_at is null) as met,
-               count(*) filter (where breached_at is not null) as breached
+               count(*) filter (where breached_at is null and stopped_at is not null) as met,
+               count(*) filter (where breached_at is not null or stopped_at is null) as breached
         from ${taskSlas}
         where tenant_id = ${tenantId} and not cancelled
           and ((stopped_at >= ${f}::timestamptz and stopped_at < ${t}::timestamptz)
-               or (stopped_at is null and breached_at >= ${f}::timestamptz and breached_at < ${t}::timestamptz))
+               or (stopped_at is null and coalesce(breached_at, due_at) >= ${f}::timestamptz
+                   and coalesce(breached_at, due_at) < ${t}::timestamptz and coalesce(breached_at, due_at) <= ${n}::timestamptz))
         group by policy_id, priority, kind
         order by policy_id, priority, kind desc`,
   );

@@ -32,7 +32,7 @@ export async function getSlaReport(db: Db, identity: Identity, range: { from: Da
     throw graphqlError('VALIDATION_FAILED', 'to must be after from', { field: 'to', rule: 'after-from' });
   }
   const [compliance, risk, mttr] = await Promise.all([
-    countSlaCompliance(db, identity.tenantId, range.from, range.to),
+    countSlaCompliance(db, identity.tenantId, range.from, range.to, now),
     countSlaRisk(db, identity.tenantId, now),
     meanTimeToResolve(db, identity.tenantId, range.from, range.to),
   ]);
