@@ -1,8 +1,9 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
-export type { Logger };
+export type { DestinationStream, Logger };
 
-/** Structured JSON logs; one root logger per process, children per service. */
-export function createLogger(level: string, name: string): Logger {
-  return pino({ level, name, base: undefined, timestamp: pino.stdTimeFunctions.isoTime });
+/** Structured JSON logs; one root logger per process, children per service. Stdout unless a destination is given. */
+export function createLogger(level: string, name: string, destination?: DestinationStream): Logger {
+  const options = { level, name, base: undefined, timestamp: pino.stdTimeFunctions.isoTime };
+  return destination ? pino(options, destination) : pino(options);
 }

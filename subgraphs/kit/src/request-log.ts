@@ -26,15 +26,16 @@ export function newObservedRequest(requestId: string): ObservedRequest {
   return { requestId, startedAt: performance.now(), errorCodes: [], executed: false, hasData: false };
 }
 
-const observedByContext = new WeakMap<object, ObservedRequest>();
+/** Where a context carries its ObservedRequest: a symbol, which Apollo Server's per-operation context copy keeps. */
+const OBSERVED = Symbol('itsm.observedRequest');
 
 /** Ties a per-request context to its ObservedRequest so that plugins can fill it in. */
 export function bindObservedRequest(context: object, info: ObservedRequest): void {
-  observedByContext.set(context, info);
+  Object.defineProperty(context, OBSERVED, { value: info, enumerable: true });
 }
 
 export function observedRequestOf(context: object): ObservedRequest | undefined {
-  return observedByContext.get(context);
+  return (context as { [OBSERVED]?: ObservedRequest })[OBSERVED];
 }
 
 /** Outcome of a finished request from what was recorded and the HTTP status. */
