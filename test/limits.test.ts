@@ -73,7 +73,7 @@ describe('requests within the limits', () => {
     const created = await post({ query: `mutation { ${CREATE} { incident { number } errors { code } } }` }, writer);
     expect(created.status).toBe(200);
     expect(created.body).toEqual({ data: { createIncident: { incident: { number: 'INC0000001' }, errors: [] } } });
-    // cost 1 + 10 x (totalCount, edges, node, number, priority) = 51, depth 4, no alias
+    // cost incidents 1 + totalCount 1 + edges (1 + 10 x (node, number, priority)) = 33, depth 4, no alias
     const listed = await post({ query: '{ incidents(first: 10) { totalCount edges { node { number priority } } } }' }, writer);
     expect(listed.body).toEqual({ data: { incidents: { totalCount: 1, edges: [{ node: { number: 'INC0000001', priority: 2 } }] } } });
   });
@@ -108,12 +108,13 @@ describe('query depth, aliases and cost', () => {
     expect(await incidentCount(tenant)).toBe(0);
   });
 
-  it('counts the page size from variables: first 149 costs 597 and runs, first 150 costs 601 and is refused', async () => {
+  it('counts the page size from variables: first 199 costs 599 and runs, first 200 costs 602 and is refused', async () => {
     const query = 'query Page($first: Int) { incidents(first: $first) { edges { node { number title } } } }';
-    const within = await post({ query, variables: { first: 149 } }, await token());
+    // incidents 1 + edges (1 + first x (node, number, title))
+    const within = await post({ query, variables: { first: 199 } }, await token());
     expect(within.body).toEqual({ data: { incidents: { edges: [] } } });
-    const { error } = await refused({ query, variables: { first: 150 } }, await token());
-    expect(error.extensions).toEqual({ code: 'QUERY_TOO_COSTLY', cost: 601, maxCost: 600 });
+    const { error } = await refused({ query, variables: { first: 200 } }, await token());
+    expect(error.extensions).toEqual({ code: 'QUERY_TOO_COSTLY', cost: 602, maxCost: 600 });
   });
 });
 

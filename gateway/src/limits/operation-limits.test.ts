@@ -41,21 +41,25 @@ const measure = (query: string, variables?: Record<string, unknown>, operationNa
   measureOperation(schema, parse(query), { variables, operationName })!;
 
 describe('measureOperation', () => {
-  it('multiplies a connection by first and a plain list by the assumed size 20; depth counts nested fields', () => {
+  it("multiplies a connection's edges by first and a plain list by the assumed size 20; depth counts nested fields", () => {
     const m = measure(`{ incidents(first: 10) { totalCount edges { node { number history { at } } } } }`);
-    // incidents 1 + 10 x (totalCount 1 + edges 1 + node 1 + number 1 + history 1 + 20 x at 1)
-    expect(m).toEqual({ depth: 5, aliases: 0, cost: 251, introspection: false, complete: true });
+    // incidents 1 + totalCount 1 + edges (1 + 10 x (node 1 + number 1 + history (1 + 20 x at 1)))
+    expect(m).toEqual({ depth: 5, aliases: 0, cost: 233, introspection: false, complete: true });
+  });
+
+  it('counts totalCount and pageInfo of a connection once, whatever its page size', () => {
+    expect(measure(`{ incidents(first: 500) { totalCount pageInfo { hasNextPage } } }`).cost).toBe(4);
   });
 
   it('uses the default page size 20 without first, and first from variables or their defaults', () => {
-    expect(measure(`{ incidents { edges { node { number } } } }`).cost).toBe(61);
-    expect(measure(`query ($n: Int = 5) { incidents(first: $n) { totalCount } }`).cost).toBe(6);
-    expect(measure(`query ($n: Int = 5) { incidents(first: $n) { totalCount } }`, { n: 50 }).cost).toBe(51);
-    expect(measure(`query ($n: Int) { incidents(first: $n) { totalCount } }`, { n: 'many' }).cost).toBe(21);
+    expect(measure(`{ incidents { edges { node { number } } } }`).cost).toBe(42);
+    expect(measure(`query ($n: Int = 5) { incidents(first: $n) { edges { cursor } } }`).cost).toBe(7);
+    expect(measure(`query ($n: Int = 5) { incidents(first: $n) { edges { cursor } } }`, { n: 50 }).cost).toBe(52);
+    expect(measure(`query ($n: Int) { incidents(first: $n) { edges { cursor } } }`, { n: 'many' }).cost).toBe(22);
   });
 
   it('counts __typename for depth but not for cost; a scalar list is one field', () => {
-    expect(measure(`{ incidents(first: 2) { __typename edges { __typename } } matrix }`)).toMatchObject({ cost: 4, depth: 3 });
+    expect(measure(`{ incidents(first: 2) { __typename edges { __typename } } matrix }`)).toMatchObject({ cost: 3, depth: 3 });
   });
 
   it('counts aliases once per place a fragment is spread', () => {
@@ -71,9 +75,9 @@ describe('measureOperation', () => {
   });
 
   it('measures the named operation of a document with several', () => {
-    const document = `query Small { matrix } query Big { incidents(first: 100) { totalCount } }`;
+    const document = `query Small { matrix } query Big { incidents(first: 100) { edges { cursor } } }`;
     expect(measure(document, {}, 'Small').cost).toBe(1);
-    expect(measure(document, {}, 'Big').cost).toBe(101);
+    expect(measure(document, {}, 'Big').cost).toBe(102);
     expect(measureOperation(schema, parse(document), {})).toBeUndefined();
   });
 
@@ -111,9 +115,9 @@ describe('enforceOperationLimits', () => {
     expect(refusal(`{ __schema { queryType { name } } }`)).toEqual({ code: 'INTROSPECTION_DISABLED', status: 400 });
     expect(refusal(`{ incidents { edges { node { number } } } }`)).toEqual({ code: 'QUERY_TOO_DEEP', depth: 4, maxDepth: 3, status: 400 });
     expect(refusal(`{ a: matrix b: matrix }`)).toEqual({ code: 'TOO_MANY_ALIASES', aliases: 2, maxAliases: 1, status: 400 });
-    expect(refusal(`query ($n: Int) { incidents(first: $n) { totalCount pageInfo { hasNextPage } } }`, { n: 50 })).toEqual({
+    expect(refusal(`query ($n: Int) { incidents(first: $n) { edges { cursor } } }`, { n: 99 })).toEqual({
       code: 'QUERY_TOO_COSTLY',
-      cost: 151,
+      cost: 101,
       maxCost: 100,
       status: 400,
     });

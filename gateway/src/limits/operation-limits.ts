@@ -29,7 +29,7 @@ export interface OperationMeasures {
   depth: number;
   /** Aliased fields, counted once per place a fragment is spread. */
   aliases: number;
-  /** Estimated cost, see README.md: each field 1 (`__typename` free), times the sizes of the lists around it. */
+  /** Estimated cost, see README.md: each field 1 (`__typename` free), times the sizes of the lists it is in. */
   cost: number;
   /** Whether `__schema` or `__type` is selected. */
   introspection: boolean;
@@ -61,19 +61,26 @@ export function measureOperation(
   const measures: OperationMeasures = { depth: 0, aliases: 0, cost: 0, introspection: false, complete: true };
   let fields = 0;
 
-  /** How many times a field's selection runs per time the field runs. */
-  const sizeOf = (field: FieldNode, definition: GraphQLField<unknown, unknown>, parent: GraphQLNamedType): number => {
-    if (definition.args.some((a) => a.name === 'first')) {
-      const argument = field.arguments?.find((a) => a.name.value === 'first');
-      const value = argument ? valueFromASTUntyped(argument.value, variables) : undefined;
-      return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : DEFAULT_PAGE_SIZE;
-    }
-    // The edges (or nodes) of a connection are already counted by the connection field's `first`.
-    if (isListType(getNullableType(definition.type)) && !parent.name.endsWith('Connection')) return ASSUMED_LIST_SIZE;
-    return 1;
+  /** The page size a field asks for: its `first` (the default page size when omitted), undefined without the argument. */
+  const pageSizeOf = (field: FieldNode, definition: GraphQLField<unknown, unknown>): number | undefined => {
+    if (!definition.args.some((a) => a.name === 'first')) return undefined;
+    const argument = field.arguments?.find((a) => a.name.value === 'first');
+    const value = argument ? valueFromASTUntyped(argument.value, variables) : undefined;
+    return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : DEFAULT_PAGE_SIZE;
   };
 
-  const visit = (selectionSet: SelectionSetNode, parent: GraphQLNamedType | undefined, depth: number, multiplier: number, spread: Set<string>): void => {
+  /**
+   * `multiplier`: how many times this selection runs. `pageSize`: set inside a paginated object (a connection), the
+   * size of the lists directly in it (its edges), which its `totalCount` and `pageInfo` do not get.
+   */
+  const visit = (
+    selectionSet: SelectionSetNode,
+    parent: GraphQLNamedType | undefined,
+    depth: number,
+    multiplier: number,
+    pageSize: number | undefined,
+    spread: Set<string>,
+  ): void => {
     for (const selection of selectionSet.selections) {
       if (!measures.complete) return;
       if (selection.kind === Kind.FIELD) {
@@ -89,22 +96,27 @@ export function measureOperation(
         measures.cost += multiplier;
         if (!selection.selectionSet) continue;
         const definition = parent && (isObjectType(parent) || isInterfaceType(parent)) ? parent.getFields()[name] : undefined;
-        const size = definition && parent ? sizeOf(selection, definition, parent) : 1;
-        visit(selection.selectionSet, definition ? getNamedType(definition.type) : undefined, depth + 1, multiplier * size, spread);
+        const type = definition ? getNamedType(definition.type) : undefined;
+        const first = definition ? pageSizeOf(selection, definition) : undefined;
+        if (definition && isListType(getNullableType(definition.type))) {
+          visit(selection.selectionSet, type, depth + 1, multiplier * (first ?? pageSize ?? ASSUMED_LIST_SIZE), undefined, spread);
+        } else {
+          visit(selection.selectionSet, type, depth + 1, multiplier, first, spread);
+        }
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         const type = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parent;
-        visit(selection.selectionSet, type ?? undefined, depth, multiplier, spread);
+        visit(selection.selectionSet, type ?? undefined, depth, multiplier, pageSize, spread);
       } else {
         const name = selection.name.value;
         const fragment = fragments.get(name);
         if (!fragment || spread.has(name)) continue;
         spread.add(name);
-        visit(fragment.selectionSet, schema.getType(fragment.typeCondition.name.value) ?? undefined, depth, multiplier, spread);
+        visit(fragment.selectionSet, schema.getType(fragment.typeCondition.name.value) ?? undefined, depth, multiplier, pageSize, spread);
         spread.delete(name);
       }
     }
   };
-  visit(operation.selectionSet, schema.getRootType(operation.operation) ?? undefined, 1, 1, new Set());
+  visit(operation.selectionSet, schema.getRootType(operation.operation) ?? undefined, 1, 1, undefined, new Set());
   return measures;
 }
 
