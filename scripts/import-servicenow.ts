@@ -35,6 +35,8 @@ async function main(): Promise<number> {
   const databases = await openDatabases(config);
   try {
     console.log(`importing ${file} into tenant ${tenantId} (${databases.incident.kind})`);
+    // PGlite has no server to arbitrate: two processes on one data directory corrupt it.
+    if (databases.incident.kind === 'pglite') console.log(`embedded databases in ${config.dataDir}: stop \`pnpm start\` on them before importing`);
     const report = await importServiceNowLog(databases, { tenantId, csvText, concurrency, log: (line) => console.log(line) });
     for (const line of formatImportReport(report)) console.log(line);
     return report.incidentsFailed.length > 0 ? 1 : 0;

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importServiceNowLog, type ServiceNowImportReport } from '../scripts/import/servicenow-import.js';
+import { importIdentity, importServiceNowLog, type ServiceNowImportReport } from '../scripts/import/servicenow-import.js';
+import { recordImportedIncidentFacts } from '../subgraphs/incident/src/services/import.js';
+import { createIncident } from '../subgraphs/incident/src/services/incidents.js';
 import { parseServiceNowLog, type ImportedIncident, type ServiceNowLogImport } from '../scripts/import/servicenow-log.js';
 import { startTestGraph, type TestGraph } from './harness.js';
 
@@ -300,6 +302,8 @@ describe('importing a malformed event log', () => {
       row({ number: 'INC0000902', impact: '1 - High', urgency: '1 - High', priority: '1 - Critical', sys_updated_at: '01-03-2016 09:10', rfc: 'CHG0000999' }), // 8
       row({ number: 'INC0000902', incident_state: 'Resolved', impact: '1 - High', urgency: '1 - High', priority: '1 - Critical', sys_updated_at: '01-03-2016 12:00', rfc: 'CHG0000999', closed_code: 'code 3', resolved_at: '01-03-2016 12:00' }), // 9
       row({ number: 'INC0000903', incident_state: 'Pending', sys_updated_at: '01-03-2016 09:00' }), // 10: unknown state
+      // Closed in the file: a RESOLVED incident from 2016 would be closed by the auto-close timer at any moment.
+      row({ number: 'INC0000902', incident_state: 'Closed', active: 'FALSE', impact: '1 - High', urgency: '1 - High', priority: '1 - Critical', sys_updated_at: '06-03-2016 12:00', rfc: 'CHG0000999', closed_code: 'code 3', resolved_at: '01-03-2016 12:00', closed_at: '06-03-2016 12:00' }), // 11
       '',
     ].join('\n');
     const tenantId = randomUUID();
@@ -310,11 +314,11 @@ describe('importing a malformed event log', () => {
     expect(report.rejected[1]!.reason).toContain('sys_updated_at');
     expect(report.rejected[2]!.reason).toContain('column count');
     expect(report.rejected[3]!.reason).toContain('incident_state');
-    expect(report).toMatchObject({ rowsRead: 9, rowsRejected: 4, incidentsCreated: 2, incidentsFailed: [], changesCreated: 1, changeLinks: 1 });
+    expect(report).toMatchObject({ rowsRead: 10, rowsRejected: 4, incidentsCreated: 2, incidentsFailed: [], changesCreated: 1, changeLinks: 1 });
 
     const token = await graph.token({ tenant: tenantId, roles: ['agent'] });
     const result = await graph.request<any>(
-      `{ incidents { totalCount edges { node { number state holdReason priority assignee resolvedAt resolutionCode relatedChanges { externalRef } } } } }`,
+      `{ incidents { totalCount edges { node { number state holdReason priority assignee resolvedAt closedAt resolutionCode relatedChanges { externalRef } } } } }`,
       {},
       token,
     );
@@ -323,8 +327,40 @@ describe('importing a malformed event log', () => {
     const nodes = result.body.data.incidents.edges.map((e: any) => e.node).sort((a: any, b: any) => a.number.localeCompare(b.number));
     expect(nodes).toEqual([
       // "Awaiting Evidence" is not a hold reason of ours: on hold, awaiting the caller.
-      { number: 'INC0000900', state: 'ON_HOLD', holdReason: 'AWAITING_CALLER', priority: 3, assignee: 'Resolver 1', resolvedAt: null, resolutionCode: null, relatedChanges: [] },
-      { number: 'INC0000902', state: 'RESOLVED', holdReason: null, priority: 1, assignee: null, resolvedAt: '2016-03-01T12:00:00.000Z', resolutionCode: 'RESOLVED_BY_SUPPORT', relatedChanges: [{ externalRef: 'CHG0000999' }] },
+      { number: 'INC0000900', state: 'ON_HOLD', holdReason: 'AWAITING_CALLER', priority: 3, assignee: 'Resolver 1', resolvedAt: null, closedAt: null, resolutionCode: null, relatedChanges: [] },
+      { number: 'INC0000902', state: 'CLOSED', holdReason: null, priority: 1, assignee: null, resolvedAt: '2016-03-01T12:00:00.000Z', closedAt: '2016-03-06T12:00:00.000Z', resolutionCode: 'RESOLVED_BY_SUPPORT', relatedChanges: [{ externalRef: 'CHG0000999' }] },
     ]);
+  });
+});
+
+describe('recording an imported incident\'s source counters and times', () => {
+  it('checks role, values, state and version before writing, and writes nothing when the values are already there', async () => {
+    const db = graph.databases.incident.db;
+    const admin = importIdentity(randomUUID());
+    const created = await createIncident(db, admin, { title: 'Imported', impact: 2, urgency: 2, number: 'INC0000777', externalRef: 'INC0000777' }, new Date('2016-03-01T09:00:00Z'));
+    const incident = created.incident!;
+    const facts = { id: incident.id, version: incident.version, reassignmentCount: 3, reopenCount: 1 };
+
+    const agent = { ...admin, roles: ['agent' as const] };
+    expect((await recordImportedIncidentFacts(db, agent, facts)).errors.map((e) => e.code)).toEqual(['FORBIDDEN']);
+    const invalid = await recordImportedIncidentFacts(db, admin, { ...facts, reassignmentCount: -1, resolvedAt: new Date('2016-03-02T00:00:00Z') });
+    expect(invalid.errors.map((e) => ('field' in e ? `${e.field}:${e.rule}` : e.code))).toEqual(['input.reassignmentCount:range', 'input.resolvedAt:state']);
+    expect((await recordImportedIncidentFacts(db, admin, { ...facts, version: incident.version + 1 })).errors.map((e) => e.code)).toEqual(['VERSION_CONFLICT']);
+
+    const at = new Date('2016-03-01T10:00:00Z');
+    const recorded = await recordImportedIncidentFacts(db, admin, facts, at);
+    expect(recorded.errors).toEqual([]);
+    expect(recorded.incident).toMatchObject({ reassignmentCount: 3, reopenCount: 1, version: incident.version + 1, updatedAt: at });
+
+    const token = await graph.token({ tenant: admin.tenantId, roles: ['agent'] });
+    const served = await graph.request<any>(`{ incident(number: "INC0000777") { reassignmentCount reopenCount history { field from to reason } } }`, {}, token);
+    expect(served.body.data.incident).toMatchObject({ reassignmentCount: 3, reopenCount: 1 });
+    expect(served.body.data.incident.history.filter((h: { field: string }) => h.field.endsWith('_count'))).toEqual([
+      { field: 'reassignment_count', from: '0', to: '3', reason: 'source value' },
+      { field: 'reopen_count', from: '0', to: '1', reason: 'source value' },
+    ]);
+
+    const again = await recordImportedIncidentFacts(db, admin, { ...facts, version: recorded.incident!.version });
+    expect(again.incident?.version).toBe(recorded.incident!.version);
   });
 });

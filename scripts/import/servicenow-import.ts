@@ -384,10 +384,11 @@ function incidentTitle(incident: ImportedIncident): string {
   return classification ? `${classification} (${incident.number})` : `ServiceNow incident ${incident.number}`;
 }
 
+// No contact type ("Phone", "Email"): the incident service categorises an incident without a category from its
+// text, and those words would file an uncategorised source incident under Mobile Device or Email.
 function incidentDescription(incident: ImportedIncident): string {
   const facts: [string, string | boolean | null][] = [
     ['symptom', incident.symptom],
-    ['contact type', incident.contactType],
     ['location', incident.location],
     ['opened by', incident.openedBy],
     ['made SLA', incident.madeSla],
