@@ -270,7 +270,7 @@ describe('lifecycle', () => {
     expect(closed.version).toBe(3);
     expect(closed.history.at(-1)).toEqual({ actor: 'system', field: 'state', from: 'RESOLVED', to: 'CLOSED' });
     const events = await eventually(async () => {
-      const read = await outboxEvents(graph.databases.incident.db, t.tenantId, ['INCIDENT_STATE_CHANGED']);
+      const read = await outboxEvents(graph.databases.incident, t.tenantId, ['INCIDENT_STATE_CHANGED']);
       return read.length >= 2 ? read : undefined;
     });
     expect(events.map((e) => e.payload.state)).toEqual(['RESOLVED', 'CLOSED']);
@@ -497,7 +497,7 @@ describe('outbox events', () => {
     await t.agent(TRANSITION, { input: { id: incident.id, version: 2, to: 'IN_PROGRESS' } });
     // Readers only see transactions older than every running one, so the last events may take a moment to show.
     const events = await eventually(async () => {
-      const read = await outboxEvents(graph.databases.incident.db, t.tenantId, ['INCIDENT_CREATED', 'INCIDENT_UPDATED', 'INCIDENT_STATE_CHANGED']);
+      const read = await outboxEvents(graph.databases.incident, t.tenantId, ['INCIDENT_CREATED', 'INCIDENT_UPDATED', 'INCIDENT_STATE_CHANGED']);
       return read.length >= 3 ? read : undefined;
     });
     const base = {

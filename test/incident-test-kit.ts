@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
-import { readEvents, type DatabaseHandle, type Db, type Identity, type Role } from '@itsm/kit';
+import type { DatabaseHandle, Identity, Role } from '@itsm/kit';
 import type { TestGraph } from './harness.js';
 
 /** Shared helpers of the incident and SLA suites. */
@@ -50,9 +50,22 @@ export async function createIncident(run: (q: string, v?: Record<string, unknown
   return data.createIncident.incident;
 }
 
-/** The tenant's outbox events, oldest first. */
-export async function outboxEvents(db: Db, tenantId: string, types?: string[]) {
-  return readEvents(db, 'incident', { tenantId, limit: 10_000, types });
+/**
+ * The tenant's committed outbox rows in write order, read from the table directly: readEvents waits for
+ * every older transaction of the whole PostgreSQL cluster to end (pg_snapshot_xmin), so a long transaction
+ * elsewhere (another suite, a benchmark load) would only delay what these tests check.
+ */
+export async function outboxEvents(handle: DatabaseHandle, tenantId: string, types: string[]) {
+  const rows = await rawRows<{ type: string; payload: Record<string, any> | string; occurred_at: Date | string }>(
+    handle,
+    `select type, payload, occurred_at from incident.outbox where tenant_id = $1 and type = any($2) order by position`,
+    [tenantId, types],
+  );
+  return rows.map((r) => ({
+    type: r.type,
+    payload: (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload) as Record<string, any>,
+    occurredAt: new Date(r.occurred_at),
+  }));
 }
 
 /** Waits until `probe` returns a value (not undefined), checking every 20 ms; fails after `timeoutMs`. */
@@ -66,8 +79,8 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, timeout
   }
 }
 
-/** Rows of a raw SQL statement on either driver (catalog checks). */
-export async function rawRows<T>(handle: DatabaseHandle, text: string): Promise<T[]> {
-  if (handle.postgres) return (await handle.postgres.unsafe(text)) as unknown as T[];
-  return (await handle.pglite!.query<T>(text)).rows;
+/** Rows of a raw SQL statement on either driver (catalog checks, outbox rows). */
+export async function rawRows<T>(handle: DatabaseHandle, text: string, params: unknown[] = []): Promise<T[]> {
+  if (handle.postgres) return (await handle.postgres.unsafe(text, params as never[])) as unknown as T[];
+  return (await handle.pglite!.query<T>(text, params)).rows;
 }

@@ -267,7 +267,7 @@ describe('task SLA clocks', () => {
     const sla = (await slasOf(t, incident.id, '2026-03-02T11:00:00Z')).RESOLUTION;
     expect(sla).toMatchObject({ targetMinutes: 60, dueAt: '2026-03-02T10:00:00.000Z', breached: true, breachedAt: '2026-03-02T10:00:00.000Z', escalationLevel: 3 });
     const events = await eventually(async () => {
-      const read = await outboxEvents(db, t.tenantId, ['SLA_WARNING', 'SLA_ESCALATION', 'SLA_BREACHED']);
+      const read = await outboxEvents(graph.databases.incident, t.tenantId, ['SLA_WARNING', 'SLA_ESCALATION', 'SLA_BREACHED']);
       return read.length >= 4 ? read : undefined;
     });
     const common = { incidentId: incident.id, incidentNumber: incident.number, slaId: sla.id, kind: 'RESOLUTION', dueAt: '2026-03-02T10:00:00.000Z', firedAt: '2026-03-02T11:00:00.000Z' };

@@ -44,6 +44,20 @@ export interface SlaMonitor {
   sleepingUntil(): Date | null;
   /** Resolves when the loop next sleeps with nothing due before its wake-up instant. */
   whenIdle(): Promise<void>;
+  /** Counters since creation. */
+  stats(): MonitorStats;
+}
+
+export interface MonitorStats {
+  /** Loop iterations and runDue calls. */
+  passes: number;
+  /** Transactions that took timers (or found none). */
+  batches: number;
+  fired: number;
+  closed: number;
+  skipped: number;
+  /** Sleeps cut short by a NOTIFY of a sooner timer. */
+  wakeUps: number;
 }
 
 /**
@@ -68,10 +82,15 @@ export function createSlaMonitor(options: SlaMonitorOptions): SlaMonitor {
   // A NOTIFY that arrives while the loop works: the loop looks again before sleeping.
   let wokenWhileBusy = false;
   let idleWaiters: (() => void)[] = [];
+  const stats: MonitorStats = { passes: 0, batches: 0, fired: 0, closed: 0, skipped: 0, wakeUps: 0 };
 
+  /** A timer due at `dueAtMs` was scheduled (NaN: something may have been missed, look again). */
   function wake(dueAtMs: number): void {
     if (sleepingUntilMs === null) wokenWhileBusy = true;
-    else if (Number.isNaN(dueAtMs) || dueAtMs < sleepingUntilMs) wakeController.abort();
+    else if ((Number.isNaN(dueAtMs) || dueAtMs < sleepingUntilMs) && !wakeController.signal.aborted) {
+      if (!Number.isNaN(dueAtMs)) stats.wakeUps++;
+      wakeController.abort();
+    }
   }
 
   async function fireBatch(now: Date): Promise<MonitorPass & { taken: number }> {
@@ -109,12 +128,17 @@ export function createSlaMonitor(options: SlaMonitorOptions): SlaMonitor {
 
   async function runDue(): Promise<MonitorPass> {
     const total: MonitorPass = { fired: 0, closed: 0, skipped: 0, batches: 0 };
+    stats.passes++;
     for (;;) {
       const batch = await fireBatch(clock.now());
       total.fired += batch.fired;
       total.closed += batch.closed;
       total.skipped += batch.skipped;
       total.batches += batch.batches;
+      stats.fired += batch.fired;
+      stats.closed += batch.closed;
+      stats.skipped += batch.skipped;
+      stats.batches += batch.batches;
       // A full batch may leave more due; a partial one took everything not locked elsewhere; a batch of
       // nothing but rows writers hold makes no progress until they commit.
       if (batch.taken < batchSize || batch.skipped === batch.taken) return total;
@@ -181,6 +205,7 @@ export function createSlaMonitor(options: SlaMonitorOptions): SlaMonitor {
       logger.info('SLA monitor stopped');
     },
     runDue,
+    stats: () => ({ ...stats }),
     sleepingUntil: () => (sleepingUntilMs === null ? null : new Date(sleepingUntilMs)),
     whenIdle: () =>
       new Promise<void>((resolve) => {
