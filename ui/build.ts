@@ -19,12 +19,18 @@ function sourceFiles(dir: string): string[] {
     .sort();
 }
 
-/** Hash of everything the bundle is made from: the page sources and the locked dependency versions. */
+/** The packages the pages are built from and with (pinned exactly in the root package.json). */
+const UI_PACKAGES = ['graphiql', '@graphiql/toolkit', 'graphql', 'graphql-ws', 'react', 'react-dom', 'vite'];
+
+/**
+ * Hash of everything the bundle is made from: the page sources and the versions of the packages above (not the whole
+ * lockfile, which changes whenever any package of the repository does).
+ */
 export function uiSourceHash(): string {
   const hash = createHash('sha256');
-  for (const file of [...sourceFiles(UI_DIR), join(ROOT, 'pnpm-lock.yaml')]) {
-    hash.update(relative(ROOT, file)).update('\0').update(readFileSync(file)).update('\0');
-  }
+  for (const file of sourceFiles(UI_DIR)) hash.update(relative(ROOT, file)).update('\0').update(readFileSync(file)).update('\0');
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { devDependencies?: Record<string, string> };
+  for (const name of UI_PACKAGES) hash.update(`${name}@${manifest.devDependencies?.[name] ?? '?'}\0`);
   return hash.digest('hex');
 }
 

@@ -1,9 +1,12 @@
 import { createClient, type Client } from 'graphql-ws';
 
-/** The dashboard's operations: one query for the board, one subscription per event stream. */
+/**
+ * The dashboard's operations: one query for the board, one subscription per event stream. The board reads the 100
+ * most urgent open incidents (by priority) with their SLAs: a page the gateway's cost limit admits.
+ */
 export const BOARD_QUERY = /* GraphQL */ `
   query SlaBoard {
-    incidents(first: 500, filter: { state: [NEW, IN_PROGRESS, ON_HOLD] }, sort: { field: PRIORITY }) {
+    incidents(first: 100, filter: { state: [NEW, IN_PROGRESS, ON_HOLD] }, sort: { field: PRIORITY }) {
       edges {
         node {
           id
