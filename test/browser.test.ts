@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { incidentService } from '@itsm/incident';
 import { appendEvents } from '@itsm/kit';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Page, type WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_TENANT_ID } from '../scripts/demo-tenant.js';
 import { ensureUiBuilt } from '../ui/build.js';
@@ -74,7 +74,7 @@ describe.skipIf(!hasChromium)('pages in headless Chromium', () => {
   }
 
   describe('GraphiQL at /ide', () => {
-    it('runs a query with the prefilled dev token and shows the result', async () => {
+    it('runs a query with the prefilled dev token and shows the result, and a subscription over graphql-ws', async () => {
       // The page's token is the demo tenant's; this test graph has its own database, so the tenant is this file's.
       const incident = await createIncident(DEMO_TENANT_ID, { title: 'Printer queue stuck on floor 3', impact: 2, urgency: 2 });
       const page = await browser.newPage();
@@ -91,13 +91,24 @@ describe.skipIf(!hasChromium)('pages in headless Chromium', () => {
         `"incident": { "number": "${incident.number}", "title": "Printer queue stuck on floor 3", "priorityLabel": "High", "state": "NEW" }`,
       );
       await page.screenshot({ path: join(SCREENSHOTS, 'ide.png') });
+
+      // A subscription runs over the gateway's graphql-ws with the same token.
+      await replaceQuery(page, 'subscription { slaEvents { kind slaKind incident { number title } } }');
+      await page.locator('.graphiql-execute-button').click();
+      const expected = `"slaEvents": { "kind": "WARNING", "slaKind": "RESPONSE", "incident": { "number": "${incident.number}", "title": "Printer queue stuck on floor 3" } }`;
+      // The stream starts once the gateway has opened it upstream: fire until the first event shows (bounded).
+      for (let attempt = 0; attempt < 30 && !normalize(await response.textContent()).includes(expected); attempt++) {
+        await fireSlaEvent(DEMO_TENANT_ID, incident, 'SLA_WARNING', { kind: 'RESPONSE', level: 1, percent: 70 });
+        await expect.poll(async () => normalize(await response.textContent()), { timeout: 1000 }).toContain(expected).catch(() => {});
+      }
+      expect(normalize(await response.textContent())).toContain(expected);
       expect(offOrigin()).toEqual([]);
       await page.close();
     });
   });
 
   describe('SLA dashboard at /dashboard', () => {
-    it('lists SLAs at risk and breached by priority, and shows a breach as it streams in', async () => {
+    it('lists SLAs at risk and breached by priority, streams breaches and conflicts, and resumes from its cursor after a drop', async () => {
       const tenantId = crypto.randomUUID();
       const token = await graph.token({ tenant: tenantId, roles: ['agent'] });
       // Opened 20 minutes ago: the P1's 15-minute response SLA is breached, the P2's 30-minute one is at 66 %, the
@@ -108,6 +119,13 @@ describe.skipIf(!hasChromium)('pages in headless Chromium', () => {
       const fresh = await createIncident(tenantId, { title: 'VPN drops every 10 minutes', impact: 2, urgency: 2 });
 
       const page = await browser.newPage();
+      // The page's WebSocket goes through this proxy, so the test can cut it and refuse reconnects for a while.
+      const network = { down: false, sockets: [] as WebSocketRoute[] };
+      await page.routeWebSocket(/\/graphql$/, (socket) => {
+        if (network.down) return void socket.close({ code: 4000, reason: 'network down (test)' });
+        socket.connectToServer();
+        network.sockets.push(socket);
+      });
       await page.goto(`${origin}/dashboard#token=${token}`);
       await page.getByTestId('connection').filter({ hasText: 'live' }).waitFor({ timeout: 30_000 });
       const rows = page.getByTestId('sla-row');
@@ -132,6 +150,16 @@ describe.skipIf(!hasChromium)('pages in headless Chromium', () => {
       const alert = page.getByTestId('alert').filter({ hasText: `${fresh.number} resolution breached` });
       await alert.waitFor({ timeout: 30_000 });
       expect(normalize(await alert.textContent())).toContain('P2 High · VPN drops every 10 minutes');
+
+      // The connection drops and stays down (every reconnect refused) while a breach is recorded; once the network
+      // is back the page resubscribes from its last cursor and the breach it missed arrives.
+      network.down = true;
+      for (const socket of network.sockets.splice(0)) await socket.close({ code: 4000, reason: 'network dropped (test)' });
+      await page.getByTestId('connection').filter({ hasText: 'reconnecting' }).waitFor({ timeout: 30_000 });
+      await fireSlaEvent(tenantId, medium, 'SLA_BREACHED', { kind: 'RESPONSE', level: null, percent: 100 });
+      network.down = false;
+      await page.getByTestId('alert').filter({ hasText: `${medium.number} response breached` }).waitFor({ timeout: 60_000 });
+      await page.getByTestId('connection').filter({ hasText: 'live' }).waitFor({ timeout: 30_000 });
 
       // A change-conflict alert from real detection: two changes on the same configuration item, overlapping.
       const changeToken = await graph.token({ tenant: tenantId, roles: ['change_manager'] });
