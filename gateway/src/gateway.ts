@@ -114,7 +114,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     internalSecret: options.internalSecret,
     verifyToken: options.verifyToken,
     logger: options.logger,
-    limits: options.subscriptionLimits,
+    subscriptionLimits: options.subscriptionLimits,
+    operationLimits: limits,
+    metrics: observability.metrics,
   });
   options.logger.info({ url: http.url }, 'gateway listening');
   return {

@@ -7,8 +7,13 @@ import { RESUME_AFTER_VARIABLE, RESUME_CURSOR_ALIAS, type PlannedSubscription, t
 import type { UpstreamClients, UpstreamEnd } from './upstream.js';
 
 export interface SubscriptionLimits {
-  /** Events ready for a client but not yet taken by its socket; beyond it the subscription ends with SUBSCRIBER_TOO_SLOW. */
+  /**
+   * Events ready for a client and not yet taken by its socket. When the buffer is full the gateway stops
+   * executing (and soon stops reading from the subgraph, which it resumes after the last cursor later).
+   */
   maxBufferedEvents: number;
+  /** A full buffer the client takes nothing from for this long ends the subscription with SUBSCRIBER_TOO_SLOW. */
+  stallTimeoutMs: number;
   /** Events received from the subgraph and not yet executed; beyond it the primary fetch is paused and reopened after the last cursor. */
   upstreamHighWater: number;
   /** First and longest wait between attempts to reopen the primary fetch. */
@@ -20,6 +25,7 @@ export interface SubscriptionLimits {
 
 export const DEFAULT_SUBSCRIPTION_LIMITS: SubscriptionLimits = {
   maxBufferedEvents: 1_000,
+  stallTimeoutMs: 5_000,
   upstreamHighWater: 500,
   retryInitialDelayMs: 100,
   retryMaxDelayMs: 5_000,
@@ -67,6 +73,9 @@ export class FederatedSubscription implements AsyncGenerator<FormattedExecutionR
   private wakeReader: (() => void) | undefined;
   /** Interrupts whatever the upstream loop waits for (an open fetch, a backoff, a drain). */
   private wakeUpstream: (() => void) | undefined;
+  /** Wakes the executor waiting for the client to take an event from a full buffer. */
+  private wakeExecutor: (() => void) | undefined;
+  private released = false;
   private unsubscribe: (() => void) | undefined;
 
   constructor(
@@ -89,6 +98,9 @@ export class FederatedSubscription implements AsyncGenerator<FormattedExecutionR
       const item = this.ready.shift();
       if (item) {
         if (item.cursor) this.deliveredCursor = item.cursor;
+        const wake = this.wakeExecutor;
+        this.wakeExecutor = undefined;
+        wake?.();
         this.signalUpstream();
         return { done: false, value: item.result };
       }
@@ -132,7 +144,9 @@ export class FederatedSubscription implements AsyncGenerator<FormattedExecutionR
     this.failure = error;
     this.received.length = 0;
     this.stopUpstream();
+    this.wakeExecutor?.();
     this.notifyReader();
+    this.release();
   }
 
   private close(): void {
@@ -141,7 +155,15 @@ export class FederatedSubscription implements AsyncGenerator<FormattedExecutionR
     this.received.length = 0;
     this.ready.length = 0;
     this.stopUpstream();
+    this.wakeExecutor?.();
     this.notifyReader();
+    this.release();
+  }
+
+  /** No longer live: the server stops counting it (its error may still wait for the client's socket). */
+  private release(): void {
+    if (this.released) return;
+    this.released = true;
     this.onClose(this);
   }
 
@@ -271,29 +293,64 @@ export class FederatedSubscription implements AsyncGenerator<FormattedExecutionR
     return typeof cursor === 'string' ? cursor : undefined;
   }
 
-  /** Runs the rest of the plan for received events, one at a time and in order. */
+  /**
+   * Runs the rest of the plan for received events, one at a time and in order, while the client's buffer
+   * has room: a full buffer the client takes nothing from for stallTimeoutMs ends the subscription.
+   */
   private async executeReceived(): Promise<void> {
     if (this.executing) return;
     this.executing = true;
+    const { maxBufferedEvents, stallTimeoutMs } = this.env.limits;
     try {
       while (this.live && this.received.length) {
+        if (this.ready.length >= maxBufferedEvents) {
+          if (await this.clientTakes(stallTimeoutMs)) continue;
+          this.end(
+            'SUBSCRIBER_TOO_SLOW',
+            `${maxBufferedEvents} events waited ${stallTimeoutMs} ms for your connection; reconnect and resubscribe with after = resumeAfter`,
+            true,
+          );
+          return;
+        }
         const event = this.received.shift()!;
         const result = await this.execute(event);
         if (!this.live) return;
         this.ready.push({ result, cursor: this.cursorOf(event) });
         this.notifyReader();
         this.signalUpstream();
-        if (this.ready.length > this.env.limits.maxBufferedEvents) {
-          this.end(
-            'SUBSCRIBER_TOO_SLOW',
-            `more than ${this.env.limits.maxBufferedEvents} events waited for your connection; reconnect and resubscribe with after = resumeAfter`,
-            true,
-          );
-        }
       }
     } finally {
       this.executing = false;
     }
+  }
+
+  /** True once the client takes an event; false after `ms` without one (or when the subscription ends). */
+  private clientTakes(ms: number): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        this.wakeExecutor = undefined;
+        resolve(false);
+      }, ms);
+      this.wakeExecutor = () => {
+        clearTimeout(timer);
+        resolve(this.live);
+      };
+    });
+  }
+
+  /**
+   * A data source whose failure to answer (connection refused, timeout) becomes a GraphQL error of that
+   * subgraph: executeQueryPlan then puts it on the event with its path and serviceName, and the fields of
+   * the other subgraphs still arrive.
+   */
+  private answering(serviceName: string, source: GraphQLDataSource): GraphQLDataSource {
+    return {
+      process: (options) =>
+        source.process(options).catch((error: unknown) => {
+          this.env.logger.warn({ err: error, serviceName }, 'subgraph fetch failed for a subscription event');
+          return unavailable(serviceName);
+        }),
+    };
   }
 
   /** One event: the primary fetch's data seeds executeQueryPlan, which runs the rest of the plan and shapes the response. */
@@ -303,7 +360,8 @@ export class FederatedSubscription implements AsyncGenerator<FormattedExecutionR
     const seed: FetchNode = { ...planned.primary, serviceName: EVENT_SOURCE, variableUsages: [], inputRewrites: undefined, outputRewrites: undefined };
     const plan: QueryPlan = { kind: 'QueryPlan', node: planned.rest ? { kind: 'Sequence', nodes: [seed, planned.rest] } : seed };
     const eventSource: GraphQLDataSource = { process: async () => ({ data: event.data ?? null }) };
-    const serviceMap: ServiceMap = { ...env.dataSources, [EVENT_SOURCE]: eventSource };
+    const serviceMap: ServiceMap = { [EVENT_SOURCE]: eventSource };
+    for (const [name, source] of Object.entries(env.dataSources)) serviceMap[name] = this.answering(name, source);
     const requestContext = {
       request: { variables: planned.variables, operationName: planned.operationName },
       context: this.context,
@@ -326,6 +384,11 @@ export class FederatedSubscription implements AsyncGenerator<FormattedExecutionR
     const formatted = [...primaryErrors, ...errors.map((e) => env.formatError(e instanceof GraphQLError ? e.toJSON() : { message: String(e) }, e))];
     return { data: data ?? null, ...(formatted.length ? { errors: formatted } : {}) };
   }
+}
+
+/** What a subgraph that did not answer contributes to an event: one coded error. */
+function unavailable(serviceName: string) {
+  return { errors: [{ message: `the ${serviceName} subgraph did not answer`, extensions: { code: 'SUBGRAPH_UNAVAILABLE' } }] };
 }
 
 function compareCursors(a: string, b: string): number {

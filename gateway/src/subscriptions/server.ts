@@ -9,6 +9,8 @@ import { WebSocketServer } from 'ws';
 import { maskUnexpectedError, type Identity, type Logger } from '@itsm/kit';
 import type { TokenVerifier } from '../auth.js';
 import type { GatewayContext } from '../gateway.js';
+import type { GatewayLimits } from '../limits/index.js';
+import type { GatewayMetrics } from '../observability/index.js';
 import { DEFAULT_SUBSCRIPTION_LIMITS, FederatedSubscription, type SubscriptionLimits } from './federated-subscription.js';
 import { SubscriptionPlanner, type PlannedSubscription } from './planner.js';
 import { UpstreamClients } from './upstream.js';
@@ -35,7 +37,12 @@ export interface SubscriptionServerOptions {
   internalSecret: string;
   verifyToken: TokenVerifier;
   logger: Logger;
-  limits?: Partial<SubscriptionLimits>;
+  /** Buffer and retry limits of each subscription. */
+  subscriptionLimits?: Partial<SubscriptionLimits>;
+  /** The rate limit and operation limits HTTP requests get, applied to every operation over graphql-ws too. */
+  operationLimits?: GatewayLimits;
+  /** The live-subscriptions gauge. */
+  metrics?: GatewayMetrics;
 }
 
 export interface SubscriptionServer {
@@ -60,7 +67,7 @@ type OperationContext =
  */
 export function attachSubscriptionServer(options: SubscriptionServerOptions): SubscriptionServer {
   const { logger } = options;
-  const limits = { ...DEFAULT_SUBSCRIPTION_LIMITS, ...options.limits };
+  const limits = { ...DEFAULT_SUBSCRIPTION_LIMITS, ...options.subscriptionLimits };
   const mask = maskUnexpectedError(logger);
   const formatError = (error: unknown): GraphQLFormattedError => {
     const original = error instanceof GraphQLError && error.originalError instanceof GraphQLError ? error.originalError : error;
@@ -114,6 +121,18 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
         const current = planner;
         const parsed = current.parse(payload.query, payload.operationName ?? undefined);
         if (!('document' in parsed)) return parsed;
+        try {
+          options.operationLimits?.admit(connection.identity);
+          options.operationLimits?.checkOperationLimits(parsed.document, connection.identity, {
+            schema: current.schema,
+            variables: payload.variables,
+            operationName: payload.operationName,
+            source: payload.query,
+          });
+        } catch (error) {
+          if (error instanceof GraphQLError) return [error];
+          throw error;
+        }
         const args = { schema: current.schema, document: parsed.document, operationName: payload.operationName, variableValues: payload.variables };
         if (parsed.operation.operation !== 'subscription') {
           return { ...args, contextValue: { kind: 'operation', query: payload.query, variables: payload.variables ?? undefined, gateway } satisfies OperationContext };
@@ -126,7 +145,11 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
         const context = args.contextValue as OperationContext;
         if (context.kind !== 'subscription') throw new Error('not a subscription');
         const env = { planner: context.planner, upstream, dataSources: options.dataSources, limits, logger, formatError: mask };
-        const subscription = new FederatedSubscription(env, context.planned, context.gateway, (s) => active.delete(s));
+        const ended = options.metrics?.subscriptionStarted();
+        const subscription = new FederatedSubscription(env, context.planned, context.gateway, (s) => {
+          active.delete(s);
+          ended?.();
+        });
         active.add(subscription);
         return subscription as AsyncGenerator<ExecutionResult>;
       },
