@@ -319,6 +319,33 @@ describe('federated subscriptions through the gateway', () => {
     expect(alert.cursor).toEqual(expect.any(String));
   });
 
+  it('delivers a problem the recurrence detector opened, with the numbers of its incidents', async () => {
+    const { token } = await newTenant(['agent']);
+    const after = await latestEventCursor(graph.databases.problem, 'problem');
+    const subscriber = subscribeOverWebSocket<any>(
+      graph.url,
+      token,
+      `subscription ($after: String) { problemEvents(after: $after) { cursor type problem { number origin incidentCount } incidents { number } } }`,
+      { after },
+    );
+    const incidents = [];
+    for (const title of ['Printer on floor 3 jams', 'floor 3 printer paper jam again', 'Paper jam floor 3 printer']) {
+      const res = await graph.request<any>(
+        `mutation ($input: CreateIncidentInput!) { createIncident(input: $input) { incident { id number } errors { code } } }`,
+        { input: { title, category: 'Hardware', impact: 3, urgency: 3 } },
+        token,
+      );
+      incidents.push(res.body.data.createIncident.incident as { id: string; number: string });
+    }
+    const [event] = await subscriber.received(1);
+    await subscriber.close();
+    expect(event!.errors).toBeUndefined();
+    const detected = event!.data.problemEvents;
+    expect(detected).toMatchObject({ type: 'PROBLEM_DETECTED', problem: { origin: 'RECURRENCE_DETECTION', incidentCount: 3 } });
+    expect(detected.problem.number).toMatch(/^PRB\d{10}$/);
+    expect(detected.incidents.map((i: { number: string }) => i.number).sort()).toEqual(incidents.map((i) => i.number).sort());
+  });
+
   it('keeps a stream going across a restart of the subgraph that owns it, continuing after the last cursor', async () => {
     const { tenantId, token } = await newTenant();
     const incident = await createIncident(token, 'Mail relay restarts');
