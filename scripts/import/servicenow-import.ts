@@ -135,7 +135,7 @@ export async function importServiceNowLog(databases: ImportDatabases, options: S
   };
 
   const pglite = Object.values(databases).some((d) => d.kind === 'pglite');
-  const concurrency = pglite ? 1 : Math.max(1, options.concurrency ?? 6);
+  const concurrency = pglite ? 1 : Math.max(1, options.concurrency ?? 8);
   let done = 0;
   await forEachConcurrently(parsed.incidents, concurrency, async (incident) => {
     const loaded = await loadIncident(incidentDb, identity, incident);
