@@ -330,9 +330,12 @@ export interface RankedKnownError {
 }
 
 /**
- * Ranks known errors against several texts in one statement: a full-text match of any of a
- * text's words (ts_rank, titles and symptoms weigh most) or a trigram match of the text
- * (catches misspellings), scored by ts_rank plus a quarter of the trigram similarity.
+ * Ranks known errors against several texts in one statement. A known error matches on any word
+ * of the text (full text, stemmed: "hourly" finds "hour") or on the text's trigrams (catches
+ * misspellings). The score is ts_rank divided by 1 + log(length of the known error), so a short
+ * known error that shares the text's key words outranks a long one that shares as many filler
+ * words, plus a twentieth of the trigram similarity: enough to order misspelt matches and near
+ * ties, too little to outweigh the full-text rank.
  */
 export async function rankKnownErrors(
   db: Db,
@@ -349,7 +352,7 @@ export async function rankKnownErrors(
         cross join lateral (
           select k.tenant_id, k.id, k.number, k.problem_id, k.title, k.description, k.symptoms, k.root_cause, k.workaround,
                  k.permanent_fix, k.active, k.workaround_communicated_at, k.version, k.created_at, k.updated_at,
-                 ts_rank(k.search_vector, probe.query) + 0.25 * strict_word_similarity(probe.text, k.match_text) as score
+                 ts_rank(k.search_vector, probe.query, 1) + 0.05 * strict_word_similarity(probe.text, k.match_text) as score
           from ${knownErrors} k
           where k.tenant_id = ${tenantId}
             ${options.filter?.active != null ? sql`and k.active = ${options.filter.active}` : sql``}
