@@ -203,8 +203,8 @@ export async function createChangeRequest(db: Db, identity: Identity, input: Cre
     };
     const planned = input.plannedStart != null && input.plannedEnd != null;
     if (planned) {
-      // The new change's id is known to nobody yet; its items, assignee and dependencies are what others contend on.
-      await lockSchedule(tx, tenantId, scheduleLockKeys({ ...values, id: 'new', dependsOnIds: dependsOn }));
+      // Nobody knows the new change's id yet; its items, assignee and dependencies are what others contend on.
+      await lockSchedule(tx, tenantId, scheduleLockKeys({ ...values, id: null, dependsOnIds: dependsOn }));
     }
     const year = now.getUTCFullYear();
     const number = formatChangeNumber(year, await nextCounterValue(tx, SCHEMA_NAME, tenantId, `change:${year}`));

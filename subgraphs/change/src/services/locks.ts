@@ -10,9 +10,9 @@ function lockKey(tenantId: string, key: string): bigint {
   return createHash('sha256').update(`change:${tenantId}:${key}`).digest().readBigInt64BE(0);
 }
 
-/** What a change's schedule depends on: its items, services, assignee, itself and the changes it depends on. */
+/** What a change's schedule depends on: its items, services, assignee, itself (once it has an id) and the changes it depends on. */
 export function scheduleLockKeys(change: {
-  id: string;
+  id: string | null;
   configurationItems: readonly string[];
   services: readonly string[];
   assigneeId: string | null;
@@ -22,7 +22,7 @@ export function scheduleLockKeys(change: {
     ...change.configurationItems.map((ci) => `ci:${ci}`),
     ...change.services.map((service) => `service:${service}`),
     ...(change.assigneeId !== null ? [`assignee:${change.assigneeId}`] : []),
-    `change:${change.id}`,
+    ...(change.id !== null ? [`change:${change.id}`] : []),
     ...(change.dependsOnIds ?? []).map((id) => `change:${id}`),
   ];
 }
