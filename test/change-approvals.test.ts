@@ -492,3 +492,40 @@ describe('change advisory board', () => {
     expect(approved).toMatchObject({ decision: 'APPROVED', tally: { decision: 'APPROVED', votersCount: 1 }, changeRequest: { state: 'AUTHORIZE', approvalStatus: 'APPROVED' } });
   });
 });
+
+describe('roles', () => {
+  it('refuses every change mutation to a read-only partner with a Forbidden payload error', async () => {
+    const t = newTenant(graph);
+    const partner = await t.as('partner-1', ['partner']);
+    const id = '00000000-0000-4000-8000-000000000001';
+    const factorsInput = factors([1, 1, 1, 1, 1, 1, 1]);
+    const weights = { technicalComplexity: 1, businessImpact: 0, implementationTimeline: 0, resourceDependencies: 0, testingCoverage: 0, rollbackComplexity: 0, externalDependencies: 0 };
+    const mutations: [string, string, Record<string, unknown>][] = [
+      ['createChangeRequest', 'CreateChangeRequestInput', { title: 'x', type: 'NORMAL' }],
+      ['linkChangeToIncident', 'LinkChangeToIncidentInput', { changeRequestId: id, incidentId: id }],
+      ['linkChangeToProblem', 'LinkChangeToProblemInput', { changeRequestId: id, problemId: id }],
+      ['updateChangeRequest', 'UpdateChangeRequestInput', { changeRequestId: id, version: 1, title: 'y' }],
+      ['transitionChangeRequest', 'TransitionChangeRequestInput', { changeRequestId: id, version: 1, to: 'ASSESS' }],
+      ['scheduleChangeRequest', 'ScheduleChangeRequestInput', { changeRequestId: id, version: 1, plannedStart: '2030-01-01T00:00:00Z', plannedEnd: '2030-01-01T01:00:00Z' }],
+      ['assessChangeRisk', 'AssessChangeRiskInput', { changeRequestId: id, factors: factorsInput }],
+      ['decideChangeApproval', 'DecideChangeApprovalInput', { changeRequestId: id, version: 1, decision: 'APPROVE' }],
+      ['setRiskPolicy', 'SetRiskPolicyInput', { weights, lowBelow: 2, mediumBelow: 3 }],
+      ['setCabMember', 'SetCabMemberInput', { board: 'CAB', userId: 'A', name: 'A', weight: 1 }],
+      ['removeCabMember', 'RemoveCabMemberInput', { board: 'CAB', userId: 'A' }],
+      ['setCabPolicy', 'SetCabPolicyInput', { board: 'CAB', approvalThreshold: 0.5 }],
+      ['createCabMeeting', 'CreateCabMeetingInput', { board: 'CAB', title: 'CAB', scheduledAt: '2030-01-01T00:00:00Z' }],
+      ['addChangeToCabAgenda', 'AddChangeToCabAgendaInput', { meetingId: id, changeRequestId: id }],
+      ['castCabVote', 'CastCabVoteInput', { meetingId: id, changeRequestId: id, vote: 'APPROVE' }],
+      ['closeCabMeeting', 'CloseCabMeetingInput', { meetingId: id }],
+      ['createChangeWindow', 'CreateChangeWindowInput', { name: 'w', kind: 'BLACKOUT', timeZone: 'UTC', start: '2030-01-01T00:00', durationMinutes: 60, scope: { all: true } }],
+      ['deleteChangeWindow', 'DeleteChangeWindowInput', { windowId: id }],
+      ['createStandardChangeTemplate', 'CreateStandardChangeTemplateInput', { name: 'n', implementationPlan: 'i', backoutPlan: 'b' }],
+      ['approveStandardChangeTemplate', 'StandardChangeTemplateVersionInput', { templateId: id, version: 1 }],
+      ['retireStandardChangeTemplate', 'StandardChangeTemplateVersionInput', { templateId: id, version: 1 }],
+    ];
+    for (const [field, inputType, input] of mutations) {
+      const data = await t.run(partner, `mutation ($input: ${inputType}!) { ${field}(input: $input) { errors { __typename code } } }`, { input });
+      expect([field, data[field].errors]).toEqual([field, [{ __typename: 'Forbidden', code: 'FORBIDDEN' }]]);
+    }
+  });
+});
