@@ -40,7 +40,7 @@ const TEMPLATES: IncidentTemplate[] = [
   { title: 'CRM search very slow since this morning', category: 'Software', subcategory: 'Business Application', configurationItem: 'crm-prod', assignmentGroup: 'CRM Support' },
   { title: 'Windows update loops on reboot', category: 'Software', subcategory: 'Operating System', configurationItem: 'laptop-fleet-2024', assignmentGroup: 'Desktop Support' },
   { title: 'Phishing email reported by several users', category: 'Security', subcategory: 'Phishing', configurationItem: 'mail-relay-02', assignmentGroup: 'Security Operations' },
-  { title: 'Account locked after password change', category: 'Security', subcategory: 'Access', configurationItem: 'ad-dc-01', assignmentGroup: 'Identity & Access' },
+  { title: 'Account locked after password change', category: 'Service Request', subcategory: 'Password Reset', configurationItem: 'ad-dc-01', assignmentGroup: 'Identity & Access' },
 ];
 
 const PEOPLE = ['Ada Lovelace', 'Grace Hopper', 'Alan Turing', 'Katherine Johnson', 'Linus Torvalds', 'Margaret Hamilton'];
@@ -91,46 +91,50 @@ export async function seedDemoData(databases: ImportDatabases, identity: Identit
     const openedAt = new Date(now.getTime() - minutes(60 * 24 * 14) + minutes(Math.floor((i / 36) * 60 * 24 * 13.5)));
     let at = openedAt;
     const later = (max: number) => (at = new Date(Math.min(at.getTime() + minutes(5 + Math.floor(next() * max)), now.getTime())));
-    let incident = await ok(
-      createIncident(
-        incidentDb,
-        identity,
-        {
-          title: template.title,
-          description: `Reported by ${pick(PEOPLE)}.`,
-          impact: 1 + Math.floor(next() * 5),
-          urgency: 1 + Math.floor(next() * 5),
-          category: template.category,
-          subcategory: template.subcategory,
-          configurationItem: template.configurationItem,
-          assignmentGroup: template.assignmentGroup,
-          caller: pick(PEOPLE),
-        },
-        at,
-      ),
-    );
-    // Older incidents are further along their lifecycle; the newest stay NEW.
-    const path = lifecyclePath(i, next);
-    for (const to of path) {
-      if (to === 'IN_PROGRESS' && !incident.assignee) {
-        incident = await ok(updateIncident(incidentDb, identity, { id: incident.id, version: incident.version, assignee: pick(AGENTS) }, later(90)));
-      }
-      incident = await ok(
-        transitionIncident(
-          incidentDb,
+    // One transaction per incident: a running SLA monitor never sees, nor changes, a half-written one.
+    const incident = await incidentDb.transaction(async (tx) => {
+      let incident = await ok(
+        createIncident(
+          tx,
           identity,
           {
-            id: incident.id,
-            version: incident.version,
-            to,
-            holdReason: to === 'ON_HOLD' ? pick(HOLD_REASONS) : null,
-            resolutionCode: to === 'RESOLVED' ? pick(['RESOLVED_BY_SUPPORT', 'CONFIGURATION_CHANGE', 'WORKAROUND_PROVIDED', 'SOFTWARE_UPDATE']) : null,
-            resolutionNotes: to === 'RESOLVED' ? 'Fixed and confirmed with the caller.' : null,
+            title: template.title,
+            description: `Reported by ${pick(PEOPLE)}.`,
+            impact: 1 + Math.floor(next() * 5),
+            urgency: 1 + Math.floor(next() * 5),
+            category: template.category,
+            subcategory: template.subcategory,
+            configurationItem: template.configurationItem,
+            assignmentGroup: template.assignmentGroup,
+            caller: pick(PEOPLE),
           },
-          later(600),
+          at,
         ),
       );
-    }
+      // Older incidents are further along their lifecycle; the newest stay NEW.
+      const path = lifecyclePath(i, next);
+      for (const to of path) {
+        if (to === 'IN_PROGRESS' && !incident.assignee) {
+          incident = await ok(updateIncident(tx, identity, { id: incident.id, version: incident.version, assignee: pick(AGENTS) }, later(90)));
+        }
+        incident = await ok(
+          transitionIncident(
+            tx,
+            identity,
+            {
+              id: incident.id,
+              version: incident.version,
+              to,
+              holdReason: to === 'ON_HOLD' ? pick(HOLD_REASONS) : null,
+              resolutionCode: to === 'RESOLVED' ? pick(['RESOLVED_BY_SUPPORT', 'CONFIGURATION_CHANGE', 'WORKAROUND_PROVIDED', 'SOFTWARE_UPDATE']) : null,
+              resolutionNotes: to === 'RESOLVED' ? 'Fixed and confirmed with the caller.' : null,
+            },
+            later(600),
+          ),
+        );
+      }
+      return incident;
+    });
     incidents.push(incident);
   }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedDemoData } from '../scripts/demo-data.js';
 import { importIdentity, importServiceNowLog, type ServiceNowImportReport } from '../scripts/import/servicenow-import.js';
 import { recordImportedIncidentFacts } from '../subgraphs/incident/src/services/import.js';
 import { createIncident } from '../subgraphs/incident/src/services/incidents.js';
@@ -362,5 +363,26 @@ describe('recording an imported incident\'s source counters and times', () => {
 
     const again = await recordImportedIncidentFacts(db, admin, { ...facts, version: recorded.incident!.version });
     expect(again.incident?.version).toBe(recorded.incident!.version);
+  });
+});
+
+describe('the generated demo set (pnpm start without the event log)', () => {
+  it('creates 36 incidents, 4 problems and 5 change requests with their links through the services', async () => {
+    const tenantId = randomUUID();
+    const summary = await seedDemoData(graph.databases, importIdentity(tenantId), new Date('2026-03-02T12:00:00Z'));
+    expect(summary).toEqual({ incidents: 36, problems: 4, changes: 5, problemLinks: 21, changeLinks: 14 });
+    const token = await graph.token({ tenant: tenantId, roles: ['agent'] });
+    const result = await graph.request<any>(
+      `{ incidents(first: 100) { totalCount edges { node { state } } } problems { edges { node { incidentCount } } } changeRequests { edges { node { incidents { number } problems { number } } } } }`,
+      {},
+      token,
+    );
+    expect(result.body.errors).toBeUndefined();
+    const data = result.body.data;
+    expect(data.incidents.totalCount).toBe(36);
+    expect(new Set(data.incidents.edges.map((e: any) => e.node.state)).size).toBeGreaterThanOrEqual(4);
+    expect(data.problems.edges.reduce((sum: number, e: any) => sum + e.node.incidentCount, 0)).toBe(21);
+    expect(data.changeRequests.edges.reduce((sum: number, e: any) => sum + e.node.incidents.length, 0)).toBe(14);
+    expect(data.changeRequests.edges.filter((e: any) => e.node.problems.length === 1)).toHaveLength(4);
   });
 });
