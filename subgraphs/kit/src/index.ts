@@ -18,3 +18,4 @@ export * from './metrics.js';
 export * from './request-log.js';
 export * from './event-feed.js';
 export * from './event-consumer.js';
+export * from './background-db.js';
