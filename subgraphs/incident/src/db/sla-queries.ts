@@ -252,15 +252,20 @@ export async function insertFirings(
     .returning({ tenantId: slaFirings.tenantId, slaId: slaFirings.slaId, level: slaFirings.level });
 }
 
-/** Raises an SLA's escalation level (never lowers it) and records its breach instant once. */
-export async function recordSlaFiring(db: Db, tenantId: string, slaId: string, escalationLevel: number, breachedAt: Date | null): Promise<void> {
-  await db
-    .update(taskSlas)
-    .set({
-      escalationLevel: sql`greatest(${taskSlas.escalationLevel}, ${escalationLevel})`,
-      ...(breachedAt ? { breachedAt: sql`coalesce(${taskSlas.breachedAt}, ${breachedAt.toISOString()}::timestamptz)` } : {}),
-    })
-    .where(and(eq(taskSlas.tenantId, tenantId), eq(taskSlas.id, slaId)));
+/** Raises SLAs' escalation levels (never lowering them) and records each breach instant once; one statement. */
+export async function recordSlaFirings(
+  db: Db,
+  rows: readonly { tenantId: string; slaId: string; escalationLevel: number; breachedAt: Date | null }[],
+): Promise<void> {
+  if (!rows.length) return;
+  const values = rows.map(
+    (r) => sql`(${r.tenantId}::uuid, ${r.slaId}::uuid, ${r.escalationLevel}::int, ${r.breachedAt ? r.breachedAt.toISOString() : null}::timestamptz)`,
+  );
+  await db.execute(sql`
+    update ${taskSlas} s
+    set escalation_level = greatest(s.escalation_level, v.level), breached_at = coalesce(s.breached_at, v.breached_at)
+    from (values ${sql.join(values, sql`, `)}) as v(tenant_id, id, level, breached_at)
+    where s.tenant_id = v.tenant_id and s.id = v.id`);
 }
 
 // ---------------------------------------------------------------- timers
@@ -292,20 +297,90 @@ export async function getTimers(db: Db, tenantId: string, kind: TimerKind, subje
   return rows as TimerRow[];
 }
 
+/** A due SLA threshold the monitor took: its timer is already deleted in the caller's transaction. */
+export interface TakenThreshold {
+  tenantId: string;
+  slaId: string;
+  level: string;
+  thresholdAt: Date;
+  incidentId: string;
+  incidentNumber: string;
+  slaKind: string;
+  /** The SLA's due time (stored; timers exist only while it runs). */
+  slaDueAt: Date | null;
+}
+
 /**
- * Takes up to `limit` due timers of every tenant, earliest first, locked for this transaction; rows another
- * replica holds are skipped, so replicas share the work and never take the same timer.
+ * The monitor's take, in one statement: up to `limit` due timers of every tenant, earliest first, locked
+ * FOR UPDATE SKIP LOCKED (rows another replica holds are skipped, so replicas never take the same timer).
+ * SLA timers whose SLA a writer holds (it is replacing those timers) are skipped too; the others are deleted
+ * and returned with what their events name. Due AUTO_CLOSE timers come back locked, not deleted.
  */
-export async function takeDueTimers(db: Db, now: Date, limit: number): Promise<TimerRow[]> {
-  const rows = await queryRows<{ tenant_id: string; kind: TimerKind; subject_id: string; level: string; due_at: string | Date }>(
+export async function takeDueTimers(
+  db: Db,
+  now: Date,
+  limit: number,
+): Promise<{ thresholds: TakenThreshold[]; autoClose: TimerRow[]; skipped: number }> {
+  const rows = await queryRows<{
+    action: 'FIRE' | 'CLOSE' | 'SKIP';
+    tenant_id: string;
+    subject_id: string;
+    level: string;
+    due_at: string | Date;
+    incident_id: string | null;
+    number: string | null;
+    sla_kind: string | null;
+    sla_due_at: string | Date | null;
+  }>(
     db,
-    sql`select tenant_id, kind, subject_id, level, due_at from ${timers}
-        where due_at <= ${now.toISOString()}::timestamptz
-        order by due_at
-        limit ${limit}
-        for update skip locked`,
+    sql`with due as (
+          select tenant_id, kind, subject_id, level, due_at from ${timers}
+          where due_at <= ${now.toISOString()}::timestamptz
+          order by due_at
+          limit ${limit}
+          for update skip locked
+        ), locked as (
+          select s.tenant_id, s.id, s.incident_id, s.kind, s.due_at from ${taskSlas} s
+          where (s.tenant_id, s.id) in (select tenant_id, subject_id from due where kind = 'SLA')
+          for update skip locked
+        ), fired as (
+          delete from ${timers} t using due d
+          where t.tenant_id = d.tenant_id and t.kind = d.kind and t.subject_id = d.subject_id and t.level = d.level
+            and d.kind = 'SLA' and exists (select 1 from locked l where l.tenant_id = d.tenant_id and l.id = d.subject_id)
+          returning t.tenant_id, t.subject_id, t.level, t.due_at
+        )
+        select 'FIRE' as action, f.tenant_id, f.subject_id, f.level, f.due_at, l.incident_id, i.number, l.kind as sla_kind, l.due_at as sla_due_at
+          from fired f
+          join locked l on l.tenant_id = f.tenant_id and l.id = f.subject_id
+          join ${incidents} i on i.tenant_id = l.tenant_id and i.id = l.incident_id
+        union all
+        select 'CLOSE', d.tenant_id, d.subject_id, d.level, d.due_at, null, null, null, null from due d where d.kind = 'AUTO_CLOSE'
+        union all
+        select 'SKIP', d.tenant_id, d.subject_id, d.level, d.due_at, null, null, null, null from due d
+          where d.kind = 'SLA' and not exists (select 1 from locked l where l.tenant_id = d.tenant_id and l.id = d.subject_id)`,
   );
-  return rows.map((r) => ({ tenantId: r.tenant_id, kind: r.kind, subjectId: r.subject_id, level: r.level, dueAt: new Date(r.due_at) }));
+  const thresholds: TakenThreshold[] = [];
+  const autoClose: TimerRow[] = [];
+  let skipped = 0;
+  for (const r of rows) {
+    if (r.action === 'SKIP') skipped++;
+    else if (r.action === 'CLOSE') autoClose.push({ tenantId: r.tenant_id, kind: 'AUTO_CLOSE', subjectId: r.subject_id, level: r.level, dueAt: new Date(r.due_at) });
+    else {
+      thresholds.push({
+        tenantId: r.tenant_id,
+        slaId: r.subject_id,
+        level: r.level,
+        thresholdAt: new Date(r.due_at),
+        incidentId: r.incident_id!,
+        incidentNumber: r.number!,
+        slaKind: r.sla_kind!,
+        slaDueAt: r.sla_due_at ? new Date(r.sla_due_at) : null,
+      });
+    }
+  }
+  // Fire in due order (a statement's output order is not guaranteed).
+  thresholds.sort((a, b) => a.thresholdAt.getTime() - b.thresholdAt.getTime() || a.slaId.localeCompare(b.slaId));
+  return { thresholds, autoClose, skipped };
 }
 
 /** Deletes timers by key (after acting on them). */
@@ -320,43 +395,6 @@ export async function getNextTimerDueAt(db: Db): Promise<Date | null> {
   const rows = await queryRows<{ due_at: string | Date | null }>(db, sql`select min(due_at) as due_at from ${timers}`);
   const dueAt = rows[0]?.due_at;
   return dueAt ? new Date(dueAt) : null;
-}
-
-/**
- * Locks the SLAs a batch of timers is about, skipping any a writer holds (it is replacing their timers),
- * with the incident number each event names.
- */
-export async function lockSlasForFiring(
-  db: Db,
-  keys: readonly { tenantId: string; slaId: string }[],
-): Promise<(TaskSlaRow & { incidentNumber: string })[]> {
-  if (!keys.length) return [];
-  const tuples = keys.map((k) => sql`(${k.tenantId}::uuid, ${k.slaId}::uuid)`);
-  const rows = await queryRows<Record<string, unknown>>(
-    db,
-    sql`select s.tenant_id, s.id, s.incident_id, s.kind, s.policy_id, s.priority, s.calendar_id, s.target_minutes,
-               s.started_at, s.stopped_at, s.stage, s.due_at, s.escalation_level, i.number as incident_number
-        from ${taskSlas} s
-        join ${incidents} i on i.tenant_id = s.tenant_id and i.id = s.incident_id
-        where (s.tenant_id, s.id) in (${sql.join(tuples, sql`, `)})
-        for update of s skip locked`,
-  );
-  return rows.map((r) => ({
-    tenantId: r.tenant_id as string,
-    id: r.id as string,
-    incidentId: r.incident_id as string,
-    kind: r.kind as string,
-    policyId: r.policy_id as string,
-    priority: Number(r.priority),
-    calendarId: r.calendar_id as string,
-    targetMinutes: Number(r.target_minutes),
-    startedAt: new Date(r.started_at as string),
-    stoppedAt: r.stopped_at ? new Date(r.stopped_at as string) : null,
-    stage: r.stage as string,
-    dueAt: r.due_at ? new Date(r.due_at as string) : null,
-    escalationLevel: Number(r.escalation_level),
-    incidentNumber: r.incident_number as string,
-  })) as (TaskSlaRow & { incidentNumber: string })[];
 }
 
 // ---------------------------------------------------------------- reports

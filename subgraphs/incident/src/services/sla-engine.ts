@@ -14,7 +14,7 @@ import {
   insertFirings,
   insertPolicyIfAbsent,
   insertTaskSla,
-  recordSlaFiring,
+  recordSlaFirings,
   replaceTargets,
   replaceTimers,
   updateTaskSla,
@@ -272,10 +272,16 @@ export async function fireThresholds(tx: Db, items: readonly ThresholdToFire[], 
   const fresh = items.filter((i) => isNew.has(`${i.sla.tenantId}:${i.sla.id}:${i.level}`));
   const events = [];
   const payloads: SlaEventPayload[] = [];
+  // One row per SLA: an SLA can cross several thresholds in one batch.
+  const perSla = new Map<string, { tenantId: string; slaId: string; escalationLevel: number; breachedAt: Date | null }>();
   for (const item of fresh) {
     const breach = item.level === 'BREACH';
     const level = breach ? null : (Number(item.level) as 1 | 2 | 3);
-    await recordSlaFiring(tx, item.sla.tenantId, item.sla.id, level ?? 0, breach ? item.thresholdAt : null);
+    const key = `${item.sla.tenantId}:${item.sla.id}`;
+    const row = perSla.get(key) ?? { tenantId: item.sla.tenantId, slaId: item.sla.id, escalationLevel: 0, breachedAt: null };
+    row.escalationLevel = Math.max(row.escalationLevel, level ?? 0);
+    if (breach) row.breachedAt = item.thresholdAt;
+    perSla.set(key, row);
     const payload: SlaEventPayload = {
       incidentId: item.sla.incidentId,
       incidentNumber: item.incidentNumber,
@@ -295,6 +301,7 @@ export async function fireThresholds(tx: Db, items: readonly ThresholdToFire[], 
       occurredAt: firedAt,
     });
   }
+  await recordSlaFirings(tx, [...perSla.values()]);
   await appendTenantEvents(tx, events);
   return payloads;
 }
