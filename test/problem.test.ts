@@ -246,6 +246,24 @@ describe('incident links', () => {
   });
 });
 
+describe('incidents waiting for a problem', () => {
+  it('puts an incident linked to an open problem on hold awaiting the problem, and shows the problem from the incident', async () => {
+    const token = await graph.token({ roles: ['agent'] });
+    const incident = await createIncident(token, 'CRM times out on save');
+    const { problem } = await createProblem(token, { title: 'CRM database locks' });
+    await graph.request(LINK, { input: { problemId: problem.id, incidentId: incident.id } }, token);
+    const read = await graph.request<any>(`query ($id: ID) { incident(id: $id) { version problem { number state } } }`, { id: incident.id }, token);
+    expect(read.body.data.incident.problem).toEqual({ number: problem.number, state: 'NEW' });
+    const held = await graph.request<any>(
+      `mutation ($input: TransitionIncidentInput!) { transitionIncident(input: $input) { incident { state holdReason problem { number } } errors { code message } } }`,
+      { input: { id: incident.id, version: read.body.data.incident.version, to: 'ON_HOLD', holdReason: 'AWAITING_PROBLEM' } },
+      token,
+    );
+    expect(held.body.errors).toBeUndefined();
+    expect(held.body.data.transitionIncident).toEqual({ incident: { state: 'ON_HOLD', holdReason: 'AWAITING_PROBLEM', problem: { number: problem.number } }, errors: [] });
+  });
+});
+
 /** The tenant a token was issued for (tokens are JWTs: the payload is the middle part). */
 async function tenantOf(token: string): Promise<string> {
   return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')).tenant as string;
