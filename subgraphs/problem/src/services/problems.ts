@@ -199,7 +199,7 @@ export async function updateProblem(db: Db, identity: Identity, input: UpdatePro
   if (!hasRole(identity, WRITER_ROLES)) return failed(payloadErrors.forbidden(WRITER_ROLES));
   const errors = validationErrors(
     checkTitle(input.title, 'input.title', false),
-    checkEnum(input.type === null ? '' : input.type, PROBLEM_TYPES, 'input.type'),
+    input.type === null ? { field: 'input.type', rule: 'required', message: 'type cannot be cleared' } : checkEnum(input.type, PROBLEM_TYPES, 'input.type'),
     checkLevel(input.impact, 'input.impact'),
     checkLevel(input.urgency, 'input.urgency'),
     ...(['description', 'rootCause', 'workaround', 'permanentFix'] as const).map((key) => checkLongText(input[key], `input.${key}`)),
