@@ -4,6 +4,7 @@ import { GraphQLError, type FormattedExecutionResult, type GraphQLFormattedError
 import { compareEventCursors, graphqlError, type ErrorCode, type Logger } from '@itsm/kit';
 import type { GatewayContext } from '../gateway.js';
 import { RESUME_AFTER_VARIABLE, RESUME_CURSOR_ALIAS, type PlannedSubscription, type SubscriptionPlanner } from './planner.js';
+import type { SharedEventResults } from './shared-results.js';
 import type { UpstreamClients, UpstreamEnd } from './upstream.js';
 
 export interface SubscriptionLimits {
@@ -39,6 +40,8 @@ export interface SubscriptionEnvironment {
   /** The gateway's data sources by subgraph name (signed HTTP fetches for the rest of the plan). */
   dataSources: Readonly<Record<string, GraphQLDataSource>>;
   limits: SubscriptionLimits;
+  /** Results of the rest of the plan, shared between subscribers of the same tenant and roles. */
+  shared: SharedEventResults;
   logger: Logger;
   formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
 }
@@ -353,8 +356,17 @@ export class FederatedSubscription implements AsyncGenerator<FormattedExecutionR
     };
   }
 
+  /** One event's response, computed once for every subscriber of the same tenant, roles, operation and event data. */
+  private execute(event: RawEvent): Promise<FormattedExecutionResult> {
+    const { identity } = this.context;
+    return this.env.shared.get(
+      [identity.tenantId, [...identity.roles].sort().join(','), this.planned.key, this.planned.variablesKey, JSON.stringify(event)],
+      () => this.executeRest(event),
+    );
+  }
+
   /** One event: the primary fetch's data seeds executeQueryPlan, which runs the rest of the plan and shapes the response. */
-  private async execute(event: RawEvent): Promise<FormattedExecutionResult> {
+  private async executeRest(event: RawEvent): Promise<FormattedExecutionResult> {
     const { planned, env } = this;
     const primaryErrors = (event.errors ?? []).map((e) => ({ ...e, extensions: { ...e.extensions, serviceName: planned.primary.serviceName } }));
     const seed: FetchNode = { ...planned.primary, serviceName: EVENT_SOURCE, variableUsages: [], inputRewrites: undefined, outputRewrites: undefined };

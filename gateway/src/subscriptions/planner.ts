@@ -26,6 +26,10 @@ type OperationContext = ReturnType<typeof buildOperationContext>;
 
 /** A client's subscription, validated and planned: what every event of it runs. */
 export interface PlannedSubscription {
+  /** Identifies the operation (its text and name): equal keys plan and shape alike. */
+  key: string;
+  /** The variables that can change an event's response: all but the one bound to `after`. */
+  variablesKey: string;
   document: DocumentNode;
   operationName: string | undefined;
   /** The client's operation, which shapes every event's response. */
@@ -103,6 +107,8 @@ export class SubscriptionPlanner {
     const resumable = !!field?.args.some((a) => a.name === 'after') && isObjectType(returned) && 'cursor' in returned.getFields();
     const afterArgument = root.arguments?.find((a) => a.name.value === 'after');
     const initialAfter = afterArgument ? valueOf(afterArgument.value, variables) : null;
+    const afterVariable = afterArgument?.value.kind === Kind.VARIABLE ? afterArgument.value.name.value : undefined;
+    const variablesKey = JSON.stringify(Object.entries(variables).filter(([name]) => name !== afterVariable));
 
     const operationName = operation.name?.value;
     const key = `${operationName ?? ''}\n${printKey(document)}`;
@@ -116,6 +122,8 @@ export class SubscriptionPlanner {
       this.plans.set(key, planned);
     }
     return {
+      key,
+      variablesKey,
       document,
       operationName,
       operationContext: buildOperationContext({ schema: this.schema, operationDocument: document, operationName }),

@@ -13,6 +13,7 @@ import type { GatewayLimits } from '../limits/index.js';
 import type { GatewayMetrics } from '../observability/index.js';
 import { DEFAULT_SUBSCRIPTION_LIMITS, FederatedSubscription, type SubscriptionLimits } from './federated-subscription.js';
 import { SubscriptionPlanner, type PlannedSubscription } from './planner.js';
+import { SharedEventResults } from './shared-results.js';
 import { UpstreamClients } from './upstream.js';
 
 /**
@@ -76,6 +77,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
     return mask({ message: String(original) }, original);
   };
   const upstream = new UpstreamClients(options.subgraphUrl, options.internalSecret);
+  const shared = new SharedEventResults();
   const connections = new WeakMap<object, Connection>();
   const active = new Set<FederatedSubscription>();
   let planner = new SubscriptionPlanner(options.supergraphSdl);
@@ -144,7 +146,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
       subscribe: (args: ExecutionArgs) => {
         const context = args.contextValue as OperationContext;
         if (context.kind !== 'subscription') throw new Error('not a subscription');
-        const env = { planner: context.planner, upstream, dataSources: options.dataSources, limits, logger, formatError: mask };
+        const env = { planner: context.planner, upstream, dataSources: options.dataSources, limits, shared, logger, formatError: mask };
         const ended = options.metrics?.subscriptionStarted();
         const subscription = new FederatedSubscription(env, context.planned, context.gateway, (s) => {
           active.delete(s);
