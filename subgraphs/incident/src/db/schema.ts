@@ -1,3 +1,4 @@
+import { defineConsumerCursors } from '@itsm/kit/event-consumer-table';
 import { defineOutbox } from '@itsm/kit/outbox-table';
 import { sql } from 'drizzle-orm';
 import {
@@ -283,3 +284,6 @@ export type SlaFiringRow = typeof slaFirings.$inferSelect;
 export type IncidentHistoryRow = typeof incidentHistory.$inferSelect;
 
 export const outbox = defineOutbox(incidentSchema);
+
+/** How far the incident subgraph's consumers (the workaround consumer) have read other subgraphs' outboxes. */
+export const consumerCursors = defineConsumerCursors(incidentSchema);

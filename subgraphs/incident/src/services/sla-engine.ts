@@ -394,7 +394,13 @@ export async function recomputeRunningSlas(tx: Db, tenantId: string, by: { calen
   const incidents = new Map((await getIncidentsByIds(tx, tenantId, [...new Set(slas.map((s) => s.incidentId))])).map((i) => [i.id, i]));
   const policies = new Map<string, LoadedPolicy>();
   const calendars = new Map<string, BusinessCalendar>();
-  const calendar = async (id: string) => calendars.get(id) ?? calendars.set(id, await calendarFor(tx, tenantId, id)).get(id)!;
+  const calendar = async (id: string) => {
+    const known = calendars.get(id);
+    if (known) return known;
+    const loaded = await calendarFor(tx, tenantId, id);
+    calendars.set(id, loaded);
+    return loaded;
+  };
   for (const sla of slas) {
     const policy = policies.get(sla.policyId) ?? (await loadPolicy(tx, tenantId, sla.policyId))!;
     policies.set(sla.policyId, policy);
