@@ -63,7 +63,7 @@ export function cursorReached(a: string | null, b: string): boolean {
 export function startEventConsumer(options: EventConsumerOptions): EventConsumer {
   const { db, schemaName, name, logger } = options;
   const batchSize = options.batchSize ?? 100;
-  const idleMs = options.idleMs ?? 250;
+  const idleMs = options.idleMs ?? 500;
   const maxBackoffMs = options.maxBackoffMs ?? 30_000;
   const maxAttempts = options.maxAttempts ?? 5;
   const abort = new AbortController();

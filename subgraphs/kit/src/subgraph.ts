@@ -9,6 +9,7 @@ import { parse, type DocumentNode, type GraphQLFormattedError } from 'graphql';
 import { pingDatabase, type DatabaseHandle, type Db } from './db.js';
 import { commonTypeDefs, graphqlError } from './errors.js';
 import type { SubgraphName } from './config.js';
+import { backgroundDb } from './background-db.js';
 import { eventFeedRoute } from './event-feed.js';
 import { healthRoutes, serveGraphQL, type HttpService, type Route } from './http.js';
 import { verifyIdentity, type Identity } from './identity.js';
@@ -181,7 +182,7 @@ export function defineSubgraph<TLoaders>(definition: {
         createContext: (base) => ({ ...base, db, events, loaders: definition.createLoaders(db, base.identity.tenantId) }),
         ready: () => pingDatabase(db),
         // The outbox of every tenant, for other subgraphs' event consumers (service-signed requests only).
-        routes: [eventFeedRoute({ db, schemaName: definition.schemaName, internalSecret: options.internalSecret })],
+        routes: [eventFeedRoute({ db: backgroundDb(database), schemaName: definition.schemaName, internalSecret: options.internalSecret })],
       });
       return { ...service, close: () => service.close().finally(() => events.close()) };
     },

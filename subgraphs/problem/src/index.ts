@@ -1,4 +1,4 @@
-import { defineSubgraph } from '@itsm/kit';
+import { backgroundDb, defineSubgraph } from '@itsm/kit';
 import { createLoaders } from './context.js';
 import { SCHEMA_NAME } from './db/schema.js';
 import { resolvers } from './resolvers/index.js';
@@ -19,7 +19,7 @@ export const problemSubgraph = defineSubgraph({
       logger.warn('recurrence detection is off: no incident subgraph URL to read its events from');
       return async () => {};
     }
-    const detector = startRecurrenceDetector({ db: database.db, incidentUrl, internalSecret: services.internalSecret, logger });
+    const detector = startRecurrenceDetector({ db: backgroundDb(database), incidentUrl, internalSecret: services.internalSecret, logger });
     return () => detector.stop();
   },
 });
