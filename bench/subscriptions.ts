@@ -204,16 +204,23 @@ async function main() {
     const peak = await gateway.call<{ rss: number; heapUsed: number }>('memory');
 
     const latencies: number[] = [];
+    const perEvent = new Map<string, { first: number; last: number }>();
     let foreign = 0;
     for (const s of subscribers) {
       for (const [slaId, at] of s.received) {
         const c = committed.get(slaId);
         if (!c) continue;
         if (c.tenant !== s.tenant) foreign++;
-        latencies.push(at - c.at);
+        const latency = at - c.at;
+        latencies.push(latency);
+        const seen = perEvent.get(slaId);
+        perEvent.set(slaId, seen ? { first: Math.min(seen.first, latency), last: Math.max(seen.last, latency) } : { first: latency, last: latency });
       }
     }
     latencies.sort((a, b) => a - b);
+    // First delivery of an event says how late it left the outbox; last minus first, what fanning it out cost.
+    const firsts = [...perEvent.values()].map((e) => e.first).sort((a, b) => a - b);
+    const spreads = [...perEvent.values()].map((e) => e.last - e.first).sort((a, b) => a - b);
     const delivered = latencies.length;
     const perSubscriber = (a: number, b: number) => (b - a) / SUBSCRIBERS / 1024;
     const duplicates = subscribers.reduce((n, s) => n + s.duplicates, 0);
@@ -229,6 +236,8 @@ async function main() {
       ['p95', `${percentile(latencies, 95).toFixed(1)} ms`],
       ['p99', `${percentile(latencies, 99).toFixed(1)} ms`],
       ['max', `${percentile(latencies, 100).toFixed(1)} ms`],
+      ['First subscriber of each event, median / p99', `${percentile(firsts, 50).toFixed(1)} / ${percentile(firsts, 99).toFixed(1)} ms`],
+      ['Last minus first subscriber of each event, median / p99', `${percentile(spreads, 50).toFixed(1)} / ${percentile(spreads, 99).toFixed(1)} ms`],
       ['Gateway heap per subscriber (idle, after GC)', `${perSubscriber(idle.heapUsed, open.heapUsed).toFixed(1)} KiB`],
       ['Gateway RSS per subscriber (idle)', `${perSubscriber(idle.rss, open.rss).toFixed(1)} KiB`],
       ['Gateway heap / RSS with no subscriber', `${(idle.heapUsed / 2 ** 20).toFixed(1)} / ${(idle.rss / 2 ** 20).toFixed(1)} MiB`],

@@ -56,7 +56,7 @@ const FEED_PAGE = 1000;
  * How soon the feed reads again while committed events wait behind an older transaction still
  * running (anywhere on the cluster: pg_snapshot_xmin is cluster-wide), which sends no NOTIFY when it ends.
  */
-const PENDING_RECHECK_MS = 50;
+const PENDING_RECHECK_MS = 20;
 
 /**
  * Tenant event streams over one subgraph's outbox: each stream replays the tenant's events after

@@ -3,7 +3,10 @@ import type { Server } from 'node:http';
 import {
   createSourceEventStream,
   execute,
+  getOperationAST,
   GraphQLError,
+  Kind,
+  print,
   type ExecutionArgs,
   type ExecutionResult,
   type FormattedExecutionResult,
@@ -79,15 +82,44 @@ export function serveSubgraphSubscriptions<TContext extends object>(options: {
   };
 }
 
-/** graphql-js `subscribe`, except each event runs with a new context from the operation's factory. */
+/**
+ * An event's result per operation, shared by the subscriptions that receive the same event object (an outbox
+ * feed hands one object to every live stream of a tenant) with the same operation, variables and roles.
+ */
+const sharedResults = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
+
+/**
+ * graphql-js `subscribe`, except each event runs with a new context from the operation's factory, once for all
+ * subscriptions that would resolve it alike: a hundred dashboards of a tenant cost one execution per event.
+ */
 async function subscribeWithContextPerEvent(args: ExecutionArgs) {
   const source = await createSourceEventStream(args);
   if (!isAsyncIterator(source)) return source as ExecutionResult;
-  const contextValue = args.contextValue as { [CONTEXT_PER_EVENT]?: () => unknown } | undefined;
+  const contextValue = args.contextValue as { [CONTEXT_PER_EVENT]?: () => unknown; identity?: Identity } | undefined;
   const fresh = contextValue?.[CONTEXT_PER_EVENT];
-  return mapEvents(source, (event) =>
-    execute({ ...args, rootValue: event, contextValue: fresh ? fresh() : args.contextValue }) as Promise<ExecutionResult>,
-  );
+  const run = (event: unknown) => execute({ ...args, rootValue: event, contextValue: fresh ? fresh() : args.contextValue }) as Promise<ExecutionResult>;
+  const key = sharingKey(args, contextValue?.identity);
+  return mapEvents(source, (event) => {
+    if (typeof event !== 'object' || event === null) return run(event);
+    let results = sharedResults.get(event);
+    if (!results) sharedResults.set(event, (results = new Map()));
+    let result = results.get(key);
+    if (!result) results.set(key, (result = run(event)));
+    return result;
+  });
+}
+
+/**
+ * What decides how an event resolves: the operation, its variables (but the one bound to the stream position
+ * `after`, which only says where the stream starts) and the caller's roles. The tenant is the event's own.
+ */
+function sharingKey(args: ExecutionArgs, identity: Identity | undefined): string {
+  const operation = getOperationAST(args.document, args.operationName);
+  const root = operation?.selectionSet.selections[0];
+  const after = root?.kind === Kind.FIELD ? root.arguments?.find((a) => a.name.value === 'after')?.value : undefined;
+  const afterVariable = after?.kind === Kind.VARIABLE ? after.name.value : undefined;
+  const variables = Object.entries(args.variableValues ?? {}).filter(([name]) => name !== afterVariable);
+  return JSON.stringify([print(args.document), args.operationName ?? null, variables, [...(identity?.roles ?? [])].sort()]);
 }
 
 function isAsyncIterator(value: unknown): value is AsyncIterator<unknown> {
