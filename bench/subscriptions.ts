@@ -13,7 +13,7 @@ import { startProcess, type BenchProcess } from './lib/ipc.js';
 import type { BenchGatewayConfig } from './lib/gateway-config.js';
 
 /**
- * `tsx bench/subscriptions.ts [--subscribers 1000] [--tenants 10] [--events 200] [--rate 10] [--query federated|primary]`
+ * `tsx bench/subscriptions.ts [--subscribers 1000] [--tenants 10] [--events 200] [--rate 10] [--query federated,primary]`
  *
  * Latency from an SLA event's commit to its delivery at each subscriber, through our gateway, with N concurrent
  * graphql-ws subscribers spread over T tenants (every subscriber its own connection and its own user, so its own
@@ -27,7 +27,7 @@ const { values: flags } = parseArgs({
     tenants: { type: 'string', default: '10' },
     events: { type: 'string', default: '200' },
     rate: { type: 'string', default: '10' },
-    query: { type: 'string', default: 'federated' },
+    query: { type: 'string', default: 'federated,primary' },
     out: { type: 'string', default: 'subscriptions.md' },
   },
 });
@@ -43,8 +43,8 @@ const QUERIES: Record<string, string> = {
   // Fields of the owning subgraph only: the primary fetch alone.
   primary: `subscription ($after: String) { slaEvents(after: $after) { cursor slaId kind incident { number } } }`,
 };
-const QUERY: string = QUERIES[flags.query!] ?? '';
-if (!QUERY) throw new Error(`--query must be one of ${Object.keys(QUERIES).join(', ')}`);
+const VARIANTS = flags.query!.split(',');
+for (const variant of VARIANTS) if (!QUERIES[variant]) throw new Error(`--query takes ${Object.keys(QUERIES).join(', ')} (comma-separated)`);
 
 const log = (...parts: unknown[]) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...parts);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -118,7 +118,9 @@ async function fire(db: DatabaseHandle, tenantId: string, incident: { id: string
   );
 }
 
-async function main() {
+/** One measured run with a fresh database and fresh processes; the rows of its column in the table. */
+async function run(variant: string): Promise<[string, string][]> {
+  const QUERY = QUERIES[variant]!;
   const config = loadConfig({ NODE_ENV: 'development' });
   const database = await createDatabase();
   const processes: BenchProcess[] = [];
@@ -229,7 +231,7 @@ async function main() {
 
     const rows = [
       ['Subscribers (tenants)', `${SUBSCRIBERS} (${TENANTS}), one connection and one user each`],
-      ['Query', `\`${flags.query}\`: ${flags.query === 'federated' ? 'incident, its problem and related changes (3 subgraphs)' : 'incident fields only (owning subgraph)'}`],
+      ['Query', variant === 'federated' ? 'incident, its problem and related changes (3 subgraphs)' : 'incident fields only (owning subgraph)'],
       ['Events (rate)', `${EVENTS} SLA_BREACHED at ${RATE}/s`],
       ['Deliveries', `${delivered} of ${expected} expected; ${duplicates} twice; ${foreign} to another tenant; ${errors} with errors; ${ended} streams ended`],
       ['Latency commit -> delivery, median', `${percentile(latencies, 50).toFixed(1)} ms`],
@@ -243,26 +245,7 @@ async function main() {
       ['Gateway heap / RSS with no subscriber', `${(idle.heapUsed / 2 ** 20).toFixed(1)} / ${(idle.rss / 2 ** 20).toFixed(1)} MiB`],
       ['Gateway heap / RSS with all subscribed', `${(open.heapUsed / 2 ** 20).toFixed(1)} / ${(open.rss / 2 ** 20).toFixed(1)} MiB (after the run: ${(peak.heapUsed / 2 ** 20).toFixed(1)} / ${(peak.rss / 2 ** 20).toFixed(1)} MiB)`],
     ];
-    const table = ['| Measure | Value |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n');
-    const report = [
-      `# Subscriptions through the gateway`,
-      '',
-      `\`tsx bench/subscriptions.ts --subscribers ${SUBSCRIBERS} --tenants ${TENANTS} --events ${EVENTS} --rate ${RATE} --query ${flags.query}\` on ${new Date().toISOString().slice(0, 10)}:`,
-      `${cpus().length} CPU cores (${cpus()[0]?.model ?? 'unknown'}), load average before the run ${loadavg()[0]!.toFixed(1)}, PostgreSQL on 127.0.0.1;`,
-      'three subgraph processes and one gateway process; the subscribers run in the benchmark process, which takes both the commit',
-      'time (after COMMIT returns) and the receive time, so the latency includes its own event-loop delay with all sockets open.',
-      '',
-      table,
-      '',
-      'Memory per subscriber is (gateway after all subscriptions are live - gateway before any) / subscribers, each after a full GC:',
-      'it covers the client socket, the graphql-ws state, the FederatedSubscription and its upstream connection to the incident subgraph',
-      '(each subscriber is its own user, so nothing is shared between them).',
-      '',
-    ].join('\n');
-    mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-    writeFileSync(new URL(`./results/${flags.out}`, import.meta.url), report);
-    console.log(`\n${table}\n`);
-    log(`wrote bench/results/${flags.out}`);
+    return rows as [string, string][];
   } finally {
     await Promise.all(subscribers.map((s) => s.client.dispose()));
     for (const p of processes.reverse()) await p.stop().catch(() => {});
@@ -271,4 +254,37 @@ async function main() {
   }
 }
 
-await main();
+const loadBefore = loadavg()[0]!;
+const columns: [string, string][][] = [];
+for (const variant of VARIANTS) {
+  log(`--- ${variant} ---`);
+  columns.push(await run(variant));
+}
+const table = [
+  `| Measure | ${VARIANTS.map((v) => `\`${v}\``).join(' | ')} |`,
+  `|---|${VARIANTS.map(() => '---').join('|')}|`,
+  ...columns[0]!.map(([measure], row) => `| ${measure} | ${columns.map((c) => c[row]![1]).join(' | ')} |`),
+].join('\n');
+const report = [
+  `# Subscriptions through the gateway`,
+  '',
+  `\`tsx bench/subscriptions.ts --subscribers ${SUBSCRIBERS} --tenants ${TENANTS} --events ${EVENTS} --rate ${RATE} --query ${VARIANTS.join(',')}\` on ${new Date().toISOString().slice(0, 10)}:`,
+  `${cpus().length} CPU cores (${cpus()[0]?.model ?? 'unknown'}), load average ${loadBefore.toFixed(1)} before the run (other work shared the machine), PostgreSQL on 127.0.0.1.`,
+  'Each column is a run on a fresh database: three subgraph processes and one gateway process; the subscribers run in the benchmark',
+  'process, which takes both the commit time (after COMMIT returns) and the receive time, so the latency includes its own event-loop',
+  'delay with all sockets open. Events go round-robin over the tenants, so each reaches subscribers / tenants subscribers.',
+  '',
+  table,
+  '',
+  '- First subscriber of each event: how long the event took to leave the outbox (NOTIFY, the visibility guard, the feed read) and',
+  '  cross the gateway once; it includes waits behind older transactions anywhere on the PostgreSQL cluster, which the guard must',
+  '  let finish. Last minus first: what fanning it out to the tenant\'s subscribers cost.',
+  '- Memory per subscriber is (gateway after all subscriptions are live - gateway before any) / subscribers, each after a full GC:',
+  '  the client socket, the graphql-ws state, the FederatedSubscription and its upstream connection to the incident subgraph (each',
+  '  subscriber is its own user, so no connection is shared).',
+  '',
+].join('\n');
+mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+writeFileSync(new URL(`./results/${flags.out}`, import.meta.url), report);
+console.log(`\n${table}\n`);
+log(`wrote bench/results/${flags.out}`);
