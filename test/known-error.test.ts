@@ -221,27 +221,25 @@ describe('communicate workaround', () => {
     expect(sent.knownError.workaroundCommunicatedAt).not.toBeNull();
     expect(sent.incidents.map((i: any) => i.number).sort()).toEqual([open1, open2, closed, direct].map((i) => i.number).sort());
 
-    // The event is all the problem subgraph writes; the incident subgraph applies it (here as its consumer would).
+    // The event is all the problem subgraph writes; the incident subgraph's consumer applies it.
     const events = await outboxRows(tenant, 'WORKAROUND_COMMUNICATED');
     expect(events).toHaveLength(1);
     const event = { tenantId: tenant, type: 'WORKAROUND_COMMUNICATED', payload: events[0]!.payload };
     expect(event.payload).toMatchObject({ problemId: problem.id, knownErrorId: knownError.id, workaround: 'Toggle airplane mode twice' });
-    expect(await readIncidents(token, [open1, open2, closed, direct])).toEqual([
-      { number: open1.number, state: 'NEW', workaround: null, version: open1.version },
-      { number: open2.number, state: 'NEW', workaround: null, version: open2.version },
-      { number: closed.number, state: 'CLOSED', workaround: null, version },
-      { number: direct.number, state: 'NEW', workaround: null, version: direct.version },
-    ]);
 
-    const written = await applyCommunicatedWorkaround(graph.databases.incident.db, event);
-    expect(written.map((i) => i.number).sort()).toEqual([open1, open2, direct].map((i) => i.number).sort());
-    const after = await readIncidents(token, [open1, open2, closed, direct]);
-    expect(after).toEqual([
+    const expected = [
       { number: open1.number, state: 'NEW', workaround: 'Toggle airplane mode twice', version: open1.version + 1 },
       { number: open2.number, state: 'NEW', workaround: 'Toggle airplane mode twice', version: open2.version + 1 },
       { number: closed.number, state: 'CLOSED', workaround: null, version },
       { number: direct.number, state: 'NEW', workaround: 'Toggle airplane mode twice', version: direct.version + 1 },
-    ]);
+    ];
+    let after = await readIncidents(token, [open1, open2, closed, direct]);
+    for (let waited = 0; waited < 100_000 && after.some((i, n) => i.workaround !== expected[n]!.workaround); waited += 250) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      after = await readIncidents(token, [open1, open2, closed, direct]);
+    }
+    expect(after).toEqual(expected);
+    // Delivery is at-least-once: applying the same event again changes nothing.
     expect(await applyCommunicatedWorkaround(graph.databases.incident.db, event)).toEqual([]);
     expect(await readIncidents(token, [open1, open2, closed, direct])).toEqual(after);
     const otherTenant = await applyCommunicatedWorkaround(graph.databases.incident.db, { ...event, tenantId: randomUUID() });
