@@ -194,7 +194,10 @@ describe('federated subscriptions through the gateway', () => {
     const incidentB = await createIncident(b.token, 'VPN down (B)');
     const after = await latestEventCursor(graph.databases.incident, 'incident');
     const subscriberA = subscribeOverWebSocket<SlaEventResult>(graph.url, a.token, SLA_EVENTS, { after });
-    const subscriberB = subscribeOverWebSocket<SlaEventResult>(graph.url, b.token, SLA_EVENTS, { after });
+    // B also names A's tenant in every field a subgraph reads identity from: the gateway takes the tenant from the token only.
+    const subscriberB = subscribeOverWebSocket<SlaEventResult>(graph.url, b.token, SLA_EVENTS, { after }, {
+      connectionParams: { authorization: `Bearer ${b.token}`, tenant: a.tenantId, 'x-itsm-tenant': a.tenantId },
+    });
     for (let round = 0; round < 3; round++) {
       await appendSlaEvents(graph.databases.incident, a.tenantId, incidentA, 2, 'SLA_WARNING');
       await appendSlaEvents(graph.databases.incident, b.tenantId, incidentB, 1, 'SLA_ESCALATION');
@@ -516,6 +519,29 @@ describe('federated subscriptions through the gateway', () => {
       await gateway.close();
     }
   }, 180_000);
+
+  it('runs queries over the same connection with the caller identity, and refuses invalid subscriptions with coded errors', async () => {
+    const { token } = await newTenant();
+    const incident = await createIncident(token, 'Laptop will not boot');
+    const query = subscribeOverWebSocket<any>(graph.url, token, `query ($id: ID) { incident(id: $id) { number } }`, { id: incident.id });
+    expect(await query.received(1)).toEqual([{ data: { incident: { number: incident.number } } }]);
+    expect(await query.ended).toEqual({ kind: 'complete' });
+    await query.close();
+
+    const invalid = subscribeOverWebSocket(graph.url, token, `subscription { slaEvents { cursor noSuchField } }`);
+    expect(await invalid.ended).toEqual({
+      kind: 'errors',
+      errors: [expect.objectContaining({ message: 'Cannot query field "noSuchField" on type "SlaEvent".', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })],
+    });
+    await invalid.close();
+
+    const badCursor = subscribeOverWebSocket(graph.url, token, `subscription { slaEvents(after: "not-a-cursor") { cursor } }`);
+    expect(await badCursor.ended).toEqual({
+      kind: 'errors',
+      errors: [expect.objectContaining({ extensions: expect.objectContaining({ code: 'VALIDATION_FAILED', field: 'after', serviceName: 'incident' }) })],
+    });
+    await badCursor.close();
+  });
 });
 
 /** Resolves once `condition` holds (checked every 20 ms). */
