@@ -7,6 +7,7 @@ import { createGatewayLimits, type GatewayLimits } from './limits/index.js';
 import { createGatewayObservability, ObservedDataSource, type GatewayMetrics } from './observability/index.js';
 import type { SubscriptionLimits } from './subscriptions/federated-subscription.js';
 import { attachSubscriptionServer, type SubscriptionServer } from './subscriptions/server.js';
+import { DEFAULT_PERF, tuneDataSource, tuneTokenVerifier, type GatewayPerfOptions } from './perf/index.js';
 
 /** Per-request context of the gateway: the verified caller and a request id for the logs. */
 export interface GatewayContext {
@@ -41,6 +42,8 @@ export interface GatewayOptions {
   limits?: LimitsConfig;
   /** Buffer and retry limits of subscriptions over graphql-ws. */
   subscriptionLimits?: Partial<SubscriptionLimits>;
+  /** Performance settings; defaults (DEFAULT_PERF) are what `pnpm bench` showed to help. */
+  perf?: Partial<GatewayPerfOptions>;
 }
 
 export interface RunningGateway extends HttpService {
@@ -60,6 +63,8 @@ export interface RunningGateway extends HttpService {
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   // The data sources are kept by name: subscriptions run the rest of their plans through them too.
   const dataSources: Record<string, SignedDataSource> = {};
+  const perf = { ...DEFAULT_PERF, ...options.perf };
+  const verifyToken = tuneTokenVerifier(options.verifyToken, perf);
   const limits = createGatewayLimits(options.limits);
   let schemaLoaded = false;
   const observability = createGatewayObservability({ logger: options.logger, subgraphUrls: options.subgraphUrls, schemaLoaded: () => schemaLoaded });
@@ -72,8 +77,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     buildService: ({ name, url }) => {
       const target = options.subgraphUrls[name] ?? url;
       if (!target) throw new Error(`no URL configured for subgraph ${name}`);
-      return (dataSources[name] = new SignedDataSource(target, name, observability.metrics, options.internalSecret));
+      return (dataSources[name] = tuneDataSource(new SignedDataSource(target, name, observability.metrics, options.internalSecret), perf));
     },
+    ...(perf.queryPlanCacheMiB ? { experimental_approximateQueryPlanStoreMiB: perf.queryPlanCacheMiB } : {}),
   });
   gateway.onSchemaLoadOrUpdate(() => {
     schemaLoaded = true;
@@ -99,7 +105,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     maxBodyBytes: limits.settings.maxBodyBytes,
     onFinished: observability.onFinished,
     context: async (req: IncomingMessage, request) => {
-      const identity = await options.verifyToken(req.headers.authorization);
+      const identity = await verifyToken(req.headers.authorization);
       limits.admit(identity);
       return { identity, requestId: request.requestId };
     },
