@@ -1,16 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { isDeepStrictEqual } from 'node:util';
-import postgres from 'postgres';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { isDeepStrictEqual, parseArgs } from 'node:util';
 import { issueToken } from '@itsm/gateway';
-import { loadConfig, SUBGRAPHS, type Identity, type Role, type SubgraphName } from '@itsm/kit';
-import { apiSchemaOf } from '../schema/api-schema.js';
-import { composeSupergraph, SUPERGRAPH_FILE } from '../schema/compose.js';
-import { startProcess, sampleRss, type BenchProcess } from './lib/ipc.js';
-import type { BenchGatewayConfig } from './lib/gateway-config.js';
+import { SUBGRAPHS, type Identity, type Role, type SubgraphName } from '@itsm/kit';
+import { createDatabase, gatewayEnv, startSubgraphs, statementCounts, withoutClockFields, type Graph } from './lib/graph.js';
+import { cpuMsOf, startProcess, sampleRss, type BenchProcess } from './lib/ipc.js';
 import { SchemaInfo } from './lib/schema-info.js';
 import type { LoadResult } from './processes/load.js';
 import { gqlClient, seedReadTenant } from './seed.js';
@@ -24,6 +19,8 @@ import { buildWorkloads, type BenchData, type Workload } from './workloads.js';
 const { values: flags } = parseArgs({
   options: {
     scale: { type: 'boolean', default: false },
+    'scale-only': { type: 'boolean', default: false },
+    tuning: { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
     rounds: { type: 'string' },
     seconds: { type: 'string' },
@@ -39,7 +36,6 @@ const ROUNDS = Number(flags.rounds ?? (flags.quick ? 1 : 3));
 const SECONDS = Number(flags.seconds ?? (flags.quick ? 3 : 8));
 const WARMUP = Number(flags.warmup ?? (flags.quick ? 2 : 4));
 const CONNECTIONS = Number(flags.connections ?? 16);
-const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const RESULTS_DIR = new URL('./results/', import.meta.url);
 
 export type TargetName = 'ours' | 'hive' | 'apollo' | 'floor';
@@ -57,6 +53,8 @@ interface Measured {
   target: TargetName;
   rounds: LoadResult[];
   peakRss?: number;
+  /** Gateway CPU time per request, per round (ms). */
+  cpuPerRequest: number[];
 }
 
 const median = (xs: number[]) => {
@@ -64,83 +62,6 @@ const median = (xs: number[]) => {
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
-
-/** Creates the benchmark's own database; dropped at the end whatever happens. */
-async function createDatabase(): Promise<{ url: string; name: string; drop(): Promise<void> }> {
-  const name = `itsm_bench_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name}`);
-  await admin.end();
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    name,
-    drop: async () => {
-      const client = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
-      await client.unsafe(`drop database if exists ${name} with (force)`);
-      await client.end();
-    },
-  };
-}
-
-export interface Graph {
-  databaseUrl: string;
-  subgraphs: Record<SubgraphName, BenchProcess>;
-  subgraphUrls: Record<SubgraphName, string>;
-  supergraphFile: string;
-  supergraphSdl: string;
-  apiSdl: string;
-  supergraphFresh: boolean;
-  jwtSecret: string;
-  internalSecret: string;
-  stop(): Promise<void>;
-}
-
-/** Starts the three subgraphs, each in its own process, and writes the supergraph file every gateway loads. */
-export async function startSubgraphs(databaseUrl: string): Promise<Graph> {
-  const config = loadConfig({ NODE_ENV: 'development' });
-  const subgraphs = {} as Record<SubgraphName, BenchProcess>;
-  for (const name of SUBGRAPHS) subgraphs[name] = await startProcess(name, 'subgraph', { BENCH_SUBGRAPH: name, DATABASE_URL: databaseUrl });
-  const subgraphUrls = Object.fromEntries(SUBGRAPHS.map((n) => [n, subgraphs[n].url])) as Record<SubgraphName, string>;
-  const composed = composeSupergraph();
-  const supergraphFresh = composed === readFileSync(SUPERGRAPH_FILE, 'utf8');
-  let supergraphSdl = composed;
-  for (const name of SUBGRAPHS) supergraphSdl = supergraphSdl.replace(new RegExp(`(@join__graph\\(name: "${name}", url: )"[^"]*"`), `$1"${subgraphUrls[name]}"`);
-  const supergraphFile = join(mkdtempSync(join(tmpdir(), 'itsm-bench-')), 'supergraph.graphql');
-  writeFileSync(supergraphFile, supergraphSdl);
-  return {
-    databaseUrl,
-    subgraphs,
-    subgraphUrls,
-    supergraphFile,
-    supergraphSdl,
-    apiSdl: apiSchemaOf(supergraphSdl),
-    supergraphFresh,
-    jwtSecret: config.jwt.secret!,
-    internalSecret: config.internalSecret,
-    stop: async () => {
-      await Promise.all(Object.values(subgraphs).map((s) => s.stop()));
-    },
-  };
-}
-
-export function gatewayEnv(graph: Graph, tuning?: Record<string, unknown>): Record<string, string> {
-  const config: BenchGatewayConfig = {
-    supergraphFile: graph.supergraphFile,
-    subgraphUrls: graph.subgraphUrls,
-    jwtSecret: graph.jwtSecret,
-    internalSecret: graph.internalSecret,
-    ...(tuning ? { tuning } : {}),
-  };
-  return { BENCH_GATEWAY: JSON.stringify(config) };
-}
-
-/** Total SQL statements issued by each subgraph so far. */
-export async function statementCounts(graph: Graph): Promise<Record<SubgraphName, number>> {
-  const entries = await Promise.all(SUBGRAPHS.map(async (n) => [n, await graph.subgraphs[n].call<number>('statements')] as const));
-  return Object.fromEntries(entries) as Record<SubgraphName, number>;
-}
 
 const READ_ROLES: Role[] = ['agent', 'change_manager'];
 
@@ -160,10 +81,10 @@ async function main(): Promise<void> {
     log(`subgraphs up: ${Object.entries(graph.subgraphUrls).map(([n, u]) => `${n} ${u}`).join(', ')}`);
     if (!graph.supergraphFresh) log('note: schema/supergraph.graphql is stale against the SDLs; the bench uses the fresh composition');
     const schema = new SchemaInfo(graph.apiSdl);
-    const workloads = buildWorkloads(schema).filter((w) => !flags.only || flags.only.split(',').includes(w.name));
+    const workloads = buildWorkloads(schema).filter((w) => !w.tuningOnly && (!flags.only || flags.only.split(',').includes(w.name)));
 
     const gateways = {} as Record<Exclude<TargetName, 'floor'>, BenchProcess>;
-    const targets = TARGETS.filter((t) => !flags.targets || flags.targets.split(',').includes(t.name) || t.name === 'ours');
+    const targets = TARGETS.filter((t) => (!flags.targets || flags.targets.split(',').includes(t.name) || t.name === 'ours') && (!(flags['scale-only'] || flags.tuning) || t.name === 'ours'));
     for (const target of targets) {
       if (!target.script) continue;
       gateways[target.name as Exclude<TargetName, 'floor'>] = await startProcess(target.name, target.script, gatewayEnv(graph));
@@ -172,6 +93,12 @@ async function main(): Promise<void> {
     }
     const load = await startProcess('load', 'load');
     stops.push(() => load.stop());
+
+    if (flags['scale-only']) {
+      const { runScale } = await import('./scale.js');
+      await runScale({ graph, gatewayUrl: gateways.ours.url, jwtSecret: graph.jwtSecret, log });
+      return;
+    }
 
     const readIdentity: Identity = { userId: 'bench-agent', tenantId: randomUUID(), roles: READ_ROLES };
     const writeIdentity: Identity = { userId: 'bench-agent', tenantId: randomUUID(), roles: READ_ROLES };
@@ -233,10 +160,16 @@ async function main(): Promise<void> {
       workload.notes.push(`failed its check: ${broken.get(workload.name)}`);
     }
 
+    if (flags.tuning) {
+      const { runTuning } = await import('./tuning.js');
+      await runTuning({ graph, load, data, log, rounds: ROUNDS, seconds: SECONDS, warmup: WARMUP, connections: CONNECTIONS });
+      return;
+    }
+
     const measured: Measured[] = [];
     for (const workload of workloads.filter((w) => w.available)) {
       const rows = new Map<TargetName, Measured>();
-      for (const target of targets) rows.set(target.name, { workload: workload.name, target: target.name, rounds: [] });
+      for (const target of targets) rows.set(target.name, { workload: workload.name, target: target.name, rounds: [], cpuPerRequest: [] });
       const run = (target: TargetName, seconds: number) => {
         const common = { apiSdl: graph.apiSdl, workload: workload.name, data, connections: CONNECTIONS, seconds };
         return target === 'floor'
@@ -250,10 +183,12 @@ async function main(): Promise<void> {
         for (const target of order) {
           const gateway = target.name === 'floor' ? undefined : gateways[target.name];
           const sampler = gateway ? sampleRss(gateway.pid) : undefined;
+          const cpuBefore = gateway ? cpuMsOf(gateway.pid) : 0;
           const result = await run(target.name, SECONDS);
           const peak = sampler?.stop();
           const row = rows.get(target.name)!;
           row.rounds.push(result);
+          if (gateway && result.requests) row.cpuPerRequest.push((cpuMsOf(gateway.pid) - cpuBefore) / result.requests);
           if (peak !== undefined) row.peakRss = Math.max(row.peakRss ?? 0, peak);
           log(`${workload.name} round ${round + 1} ${target.name}: ${result.rps.toFixed(0)} req/s p50 ${result.p50} ms p99 ${result.p99} ms${result.errors ? ` errors ${result.errors} (${result.firstError})` : ''}`);
         }
@@ -279,14 +214,6 @@ async function main(): Promise<void> {
     await database.drop();
     log(`dropped ${database.name}; total ${((Date.now() - started) / 60_000).toFixed(1)} min`);
   }
-}
-
-/** SLA figures computed at the instant of the request (elapsed, remaining) differ between two requests. */
-const CLOCK_FIELDS = new Set(['percentElapsed', 'elapsedWorkingMinutes', 'remainingWorkingMinutes', 'onHoldWorkingMinutes', 'dueAt']);
-function withoutClockFields(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutClockFields);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).filter(([k]) => !CLOCK_FIELDS.has(k)).map(([k, v]) => [k, withoutClockFields(v)]));
-  return value;
 }
 
 interface StatementRow {
@@ -346,7 +273,10 @@ function renderReport(input: {
     `Seed: ${input.seed.incidentNumbers.length} incidents, ${input.seed.problems} problems, ${input.seed.changes} changes, ${input.seed.links} links, created through our gateway's mutations (the domain services) in ${input.seed.seconds.toFixed(1)} s.`,
     '',
   );
-  lines.push('| workload | target | req/s | p50 ms | p99 ms | peak RSS MiB | req/s vs ours | errors |', '|---|---|---:|---:|---:|---:|---:|---:|');
+  lines.push(
+    '| workload | target | req/s | p50 ms | p99 ms | peak RSS MiB | gateway CPU ms/req | req/s vs ours | errors |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+  );
   for (const workload of input.workloads.filter((w) => w.available)) {
     const ours = input.measured.find((m) => m.workload === workload.name && m.target === 'ours');
     const oursRps = ours ? median(ours.rounds.map((r) => r.rps)) : NaN;
@@ -356,7 +286,7 @@ function renderReport(input: {
       const rps = median(m.rounds.map((r) => r.rps));
       const errors = m.rounds.reduce((a, r) => a + r.errors, 0);
       lines.push(
-        `| ${workload.title} | ${target.label} | ${rps.toFixed(0)} | ${median(m.rounds.map((r) => r.p50)).toFixed(1)} | ${median(m.rounds.map((r) => r.p99)).toFixed(1)} | ${mib(m.peakRss)} | ${(rps / oursRps).toFixed(2)}x | ${errors} |`,
+        `| ${workload.title} | ${target.label} | ${rps.toFixed(0)} | ${median(m.rounds.map((r) => r.p50)).toFixed(1)} | ${median(m.rounds.map((r) => r.p99)).toFixed(1)} | ${mib(m.peakRss)} | ${m.cpuPerRequest.length ? median(m.cpuPerRequest).toFixed(2) : '—'} | ${(rps / oursRps).toFixed(2)}x | ${errors} |`,
       );
     }
   }

@@ -51,6 +51,8 @@ export interface Workload {
   sized: boolean;
   /** The write mix runs as its own tenant so that reads see the same rows in every round. */
   writes?: boolean;
+  /** Only for `--tuning`, not in the main table. */
+  tuningOnly?: boolean;
 }
 
 const body = (r: GraphQLRequest) => JSON.stringify({ query: r.query, variables: r.variables });
@@ -64,11 +66,16 @@ function entityQuery(typename: string, selection: string): string {
   return `query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on ${typename} { ${selection} } } }`;
 }
 
-/** Service-desk list: N open incidents with priority, SLA due time, problem number, related changes' numbers and risk. */
-function serviceDeskList(s: SchemaInfo): Workload {
+/**
+ * Service-desk list: N open incidents with priority, SLA due time, problem number, related changes' numbers and risk.
+ * `withSla: false` is the same list without the SLA field: the incident subgraph's SLA computation dominates the full
+ * list, so this variant is where gateway overhead shows.
+ */
+function serviceDeskList(s: SchemaInfo, withSla = true): Workload {
   const notes: string[] = [];
   const own = ['id', 'number', 'title', 'state', 'priority', 'priorityLabel', 'assignmentGroup', 'assignee', 'openedAt'];
-  if (s.has('Incident', 'slas')) own.push('slas { kind dueAt breached }');
+  if (!withSla) notes.push('the service-desk list without `slas`: same hops, cheap subgraphs');
+  else if (s.has('Incident', 'slas')) own.push('slas { kind dueAt breached }');
   else notes.push('SLA due time: no Incident.slas yet');
   const ownSel = own.join(' ');
   const risk = s.has('ChangeRequest', 'riskLevel') ? ' riskLevel' : '';
@@ -79,8 +86,8 @@ function serviceDeskList(s: SchemaInfo): Workload {
   const query = `query ServiceDeskList($first: Int!) { incidents(first: $first, filter: { state: [NEW, IN_PROGRESS, ON_HOLD] }) { edges { node { ${ownSel} ${problemSel} ${changeSel} } } } }`;
   const request = (size = 50): GraphQLRequest => ({ query, variables: { first: size } });
   return {
-    name: 'service-desk-list',
-    title: 'service-desk list (50 incidents, 3 subgraphs)',
+    name: withSla ? 'service-desk-list' : 'service-desk-list-no-sla',
+    title: withSla ? 'service-desk list (50 incidents, 3 subgraphs)' : 'service-desk list without SLA field',
     notes,
     available: s.has('Incident', 'problem') && s.has('Incident', 'relatedChanges'),
     sized: true,
@@ -264,7 +271,27 @@ function writeMix(s: SchemaInfo): Workload {
   };
 }
 
+/**
+ * Tuning only: open incidents with their problem's changes. Incidents share problems, so the Problem representations
+ * sent to the change subgraph repeat (what deduplication removes).
+ */
+function problemChangesList(s: SchemaInfo): Workload {
+  const query = `query ProblemChanges($first: Int!) { incidents(first: $first, filter: { state: [NEW, IN_PROGRESS, ON_HOLD] }) { edges { node { id number problem { number changes { number${s.has('ChangeRequest', 'riskLevel') ? ' riskLevel' : ''} } } } } } }`;
+  const request = (size = 100): GraphQLRequest => ({ query, variables: { first: size } });
+  return {
+    name: 'problem-changes-list',
+    title: 'open incidents with their problem and its changes (repeated Problem entities)',
+    notes: ['tuning only'],
+    available: s.has('Incident', 'problem') && s.has('Problem', 'changes'),
+    sized: true,
+    tuningOnly: true,
+    sample: (_d, size) => [request(size)],
+    autocannonRequests: (_d, size) => [{ method: 'POST', body: body(request(size)) }],
+    floor: [],
+  };
+}
+
 /** Every workload, built against what the schema has now. */
 export function buildWorkloads(schema: SchemaInfo): Workload[] {
-  return [serviceDeskList(schema), incidentDetail(schema), changeCalendar(schema), writeMix(schema)];
+  return [serviceDeskList(schema), serviceDeskList(schema, false), incidentDetail(schema), changeCalendar(schema), writeMix(schema), problemChangesList(schema)];
 }

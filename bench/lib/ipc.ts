@@ -99,12 +99,13 @@ export function serveProcess(url: string, handlers: Record<string, (payload: nev
   process.send({ type: 'ready', url });
 }
 
-/** Resident set size of a process in bytes (Linux /proc), or 0 when it is gone. */
+/** Resident set size of a process and its descendants (cluster workers) in bytes (Linux /proc); 0 when gone. */
 export function rssOf(pid: number): number {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const match = /VmRSS:\s+(\d+) kB/.exec(status);
-    return match ? Number(match[1]) * 1024 : 0;
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    return (match ? Number(match[1]) * 1024 : 0) + children.reduce((sum, child) => sum + rssOf(child), 0);
   } catch {
     return 0;
   }
@@ -122,4 +123,18 @@ export function sampleRss(pid: number, intervalMs = 100): { stop(): number } {
       return Math.max(peak, rssOf(pid));
     },
   };
+}
+
+/** CPU time (user + system) a process and its descendants have used, in ms (Linux /proc; 100 ticks a second). */
+export function cpuMsOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which is in parentheses and may hold spaces: utime and stime are 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const own = (Number(fields[11]) + Number(fields[12])) * 10;
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    return own + children.reduce((sum, child) => sum + cpuMsOf(child), 0);
+  } catch {
+    return 0;
+  }
 }
