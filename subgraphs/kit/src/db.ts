@@ -23,7 +23,72 @@ export interface DatabaseHandle {
   postgres?: postgres.Sql;
   /** The PGlite instance (LISTEN/NOTIFY on the embedded path); undefined on PostgreSQL. */
   pglite?: PGlite;
+  /**
+   * A database whose every statement runs as the tenant role with `app.tenant_id` set, so the
+   * tables' row-level security policies refuse other tenants' rows even if a query forgets its
+   * tenant filter. Request handlers use this; `db` (the owner) is for migrations and background work.
+   */
+  forTenant(tenantId: string): Db;
   close(): Promise<void>;
+}
+
+/** The role row-level security policies apply to (created by each subgraph's RLS migration). */
+export const TENANT_ROLE = 'itsm_app';
+
+const SCOPE_SQL = `select set_config('role', '${TENANT_ROLE}', true), set_config('app.tenant_id', $1, true)`;
+
+/** Keeps the last tenants' scoped databases so a request does not rebuild drizzle's session. */
+function tenantCache(build: (tenantId: string) => Db, size = 256): (tenantId: string) => Db {
+  const cache = new Map<string, Db>();
+  return (tenantId) => {
+    let db = cache.get(tenantId);
+    if (db) cache.delete(tenantId);
+    else db = build(tenantId);
+    cache.set(tenantId, db);
+    if (cache.size > size) cache.delete(cache.keys().next().value!);
+    return db;
+  };
+}
+
+/**
+ * A postgres-js client look-alike for drizzle: each statement (or transaction) runs inside a
+ * transaction that first switches to the tenant role and sets the tenant, both transaction-local,
+ * so a pooled connection never carries one tenant's setting into another's request.
+ */
+function tenantScopedPostgres(client: postgres.Sql, tenantId: string): postgres.Sql {
+  const scoped = <T>(run: (tx: postgres.TransactionSql) => Promise<T>) =>
+    client.begin(async (tx) => {
+      await tx.unsafe(SCOPE_SQL, [tenantId]);
+      return run(tx);
+    }) as Promise<T>;
+  const scopedClient = {
+    options: client.options,
+    unsafe: (query: string, params?: unknown[], options?: object) => {
+      const run = (values: boolean) =>
+        scoped((tx) => {
+          const pending = tx.unsafe(query, params as never[], options);
+          return (values ? pending.values() : pending) as Promise<unknown>;
+        });
+      return { then: (ok: never, fail: never) => run(false).then(ok, fail), values: () => run(true) };
+    },
+    begin: (fn: (tx: postgres.TransactionSql) => Promise<unknown>) => scoped(fn),
+  };
+  return scopedClient as unknown as postgres.Sql;
+}
+
+/** The PGlite counterpart of tenantScopedPostgres. */
+function tenantScopedPglite(client: PGlite, tenantId: string): PGlite {
+  type Tx = Parameters<Parameters<PGlite['transaction']>[0]>[0];
+  const scoped = <T>(run: (tx: Tx) => Promise<T>) =>
+    client.transaction(async (tx) => {
+      await tx.query(SCOPE_SQL, [tenantId]);
+      return run(tx);
+    });
+  const scopedClient = {
+    query: (query: string, params?: unknown[], options?: object) => scoped((tx) => tx.query(query, params, options)),
+    transaction: (fn: (tx: Tx) => Promise<unknown>) => scoped(fn),
+  };
+  return scopedClient as unknown as PGlite;
 }
 
 export interface OpenDatabaseOptions {
@@ -52,7 +117,8 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     await migrateWithLock(options.url, options.schemaName, migrationConfig);
     const client = postgres(options.url, { max: options.poolSize ?? 10, onnotice: () => {} });
     const db = drizzlePostgres(client, { logger }) as unknown as Db;
-    return { db, kind: 'postgres', postgres: client, statementCount: () => statements, close: () => client.end({ timeout: 5 }) };
+    const forTenant = tenantCache((tenantId) => drizzlePostgres(tenantScopedPostgres(client, tenantId), { logger }) as unknown as Db);
+    return { db, kind: 'postgres', postgres: client, forTenant, statementCount: () => statements, close: () => client.end({ timeout: 5 }) };
   }
 
   const dataDir = options.dataDir ?? 'memory://';
@@ -60,7 +126,8 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   const client = await PGlite.create(dataDir, { extensions: { btree_gist, pg_trgm } });
   const db = drizzlePglite(client, { logger }) as unknown as Db;
   await migratePglite(db as never, migrationConfig);
-  return { db, kind: 'pglite', pglite: client, statementCount: () => statements, close: () => client.close() };
+  const forTenant = tenantCache((tenantId) => drizzlePglite(tenantScopedPglite(client, tenantId), { logger }) as unknown as Db);
+  return { db, kind: 'pglite', pglite: client, forTenant, statementCount: () => statements, close: () => client.close() };
 }
 
 /** Replicas starting together must not apply the same migration twice: serialise on an advisory lock. */

@@ -50,7 +50,7 @@ describe('tenant event streams on PGlite (LISTEN through pglite.listen)', () => 
     pglite = await PGlite.create('memory://');
     const db = drizzlePglite(pglite) as unknown as Db;
     for (const statement of OUTBOX_DDL) await db.execute(sql.raw(statement));
-    database = { db, kind: 'pglite', pglite, statementCount: () => 0, close: () => pglite.close() };
+    database = { db, kind: 'pglite', pglite, forTenant: () => db, statementCount: () => 0, close: () => pglite.close() };
     events = new OutboxEvents(database, SCHEMA, logger, { safetyPollMs: 60_000 });
   });
   afterAll(async () => {
@@ -122,7 +122,7 @@ describe.skipIf(!serverAnswers)('tenant event streams on PostgreSQL (LISTEN thro
     client = postgres(url.toString(), { max: 5, onnotice: () => {} });
     const db = drizzlePostgres(client) as unknown as Db;
     for (const statement of OUTBOX_DDL) await db.execute(sql.raw(statement));
-    database = { db, kind: 'postgres', postgres: client, statementCount: () => 0, close: () => client.end() };
+    database = { db, kind: 'postgres', postgres: client, forTenant: () => db, statementCount: () => 0, close: () => client.end() };
     events = new OutboxEvents(database, SCHEMA, logger, { pageSize: 10, liveBufferSize: 5, safetyPollMs: 60_000 });
   });
   afterAll(async () => {

@@ -179,7 +179,11 @@ export function defineSubgraph<TLoaders>(definition: {
         name: definition.name,
         typeDefs,
         resolvers: definition.resolvers as GraphQLResolverMap<BaseSubgraphContext>,
-        createContext: (base) => ({ ...base, db, events, loaders: definition.createLoaders(db, base.identity.tenantId) }),
+        createContext: (base) => {
+          // Row-level security stands behind every query's own tenant filter.
+          const tenantDb = database.forTenant(base.identity.tenantId);
+          return { ...base, db: tenantDb, events, loaders: definition.createLoaders(tenantDb, base.identity.tenantId) };
+        },
         ready: () => pingDatabase(db),
         // The outbox of every tenant, for other subgraphs' event consumers (service-signed requests only).
         routes: [eventFeedRoute({ db: backgroundDb(database), schemaName: definition.schemaName, internalSecret: options.internalSecret })],
