@@ -1,7 +1,7 @@
 import { executeQueryPlan, type GraphQLDataSource, type ServiceMap } from '@apollo/gateway';
 import type { FetchNode, QueryPlan } from '@apollo/query-planner';
 import { GraphQLError, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
-import { compareEventCursors, graphqlError, type ErrorCode, type Logger } from '@itsm/kit';
+import { compareEventCursors, graphqlError, STREAM_POSITION_EXTENSION, type ErrorCode, type Logger } from '@itsm/kit';
 import type { GatewayContext } from '../gateway.js';
 import { RESUME_AFTER_VARIABLE, RESUME_CURSOR_ALIAS, type PlannedSubscription, type SubscriptionPlanner } from './planner.js';
 import type { SharedEventResults } from './shared-results.js';
@@ -255,7 +255,8 @@ export class FederatedSubscription implements AsyncGenerator<FormattedExecutionR
       query: primary.operation,
       operationName: primary.operationName,
       variables: Object.fromEntries((primary.variableUsages ?? []).map((name) => [name, all[name] ?? null])),
-      extensions: { 'x-request-id': this.context.requestId },
+      // Opened without a cursor: learn where the stream starts, to reopen after it if the subgraph goes away first.
+      extensions: { 'x-request-id': this.context.requestId, ...(resumable && !this.receivedCursor ? { [STREAM_POSITION_EXTENSION]: true } : {}) },
     };
   }
 
@@ -279,6 +280,13 @@ export class FederatedSubscription implements AsyncGenerator<FormattedExecutionR
   /** Queues an event from the subgraph unless it was received already; false when dropped. */
   private accept(result: RawEvent): boolean {
     if (!this.live) return false;
+    const position = result.data == null ? (result.extensions as Record<string, unknown> | undefined)?.['streamPosition'] : undefined;
+    if (typeof position === 'string') {
+      // Where the stream opened without a cursor starts: nothing to deliver, but a cursor to reopen after.
+      this.receivedCursor ??= position;
+      this.deliveredCursor ??= position;
+      return false;
+    }
     const cursor = this.cursorOf(result);
     if (cursor) {
       // At or before the last cursor received: a duplicate, never delivered twice.

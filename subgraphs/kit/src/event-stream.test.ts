@@ -90,6 +90,21 @@ describe('tenant event streams on PGlite (LISTEN through pglite.listen)', () => 
     expect(next.value?.type).toBe('SLA_BREACHED');
   });
 
+  it('tells where a stream opened without a cursor starts, so that it can be reopened after that position', async () => {
+    const tenant = randomUUID();
+    await append(database.db, tenant, 'SLA_WARNING', 1);
+    const stream = events.subscribe({ tenantId: tenant }) as AsyncIterableIterator<OutboxEvent> & { position(): Promise<string> };
+    const start = await stream.position();
+    expect(start).toBe(await latestEventCursor(database, SCHEMA));
+    await stream.return!();
+    // Events written while nobody listens are all there after that position.
+    await append(database.db, tenant, 'SLA_BREACHED', 2);
+    const reopened = events.subscribe({ tenantId: tenant, after: start });
+    const missed = await take(reopened, 2);
+    await reopened.return!();
+    expect(missed.map((e) => e.type)).toEqual(['SLA_BREACHED', 'SLA_BREACHED']);
+  });
+
   it('refuses a cursor it did not make', () => {
     expect(() => events.subscribe({ tenantId: randomUUID(), after: 'not-a-cursor' })).toThrow(/after is not a cursor/);
   });

@@ -46,6 +46,13 @@ export interface OutboxEventsOptions {
   safetyPollMs?: number;
 }
 
+/**
+ * Subscribe extension by which the gateway asks where a stream opened without `after` starts: the first
+ * message is then `{ extensions: { streamPosition: <cursor> } }`, without data, so that the gateway can
+ * reopen the stream after that cursor (and lose nothing) even if it has to before the first event.
+ */
+export const STREAM_POSITION_EXTENSION = 'itsmStreamPosition';
+
 /** What a subgraph's per-request context carries so Subscription resolvers can open event streams. */
 export interface EventStreamContext {
   events: OutboxEvents;
@@ -236,7 +243,7 @@ class TenantEventStream implements AsyncIterableIterator<OutboxEvent> {
   private offered: OutboxEvent[] = [];
   private offeredDropped = false;
   private waiter: (() => void) | undefined;
-  private startedOnce = false;
+  private started: Promise<void> | undefined;
   private done = false;
 
   constructor(
@@ -254,14 +261,27 @@ class TenantEventStream implements AsyncIterableIterator<OutboxEvent> {
     return this;
   }
 
-  async next(): Promise<IteratorResult<OutboxEvent>> {
-    if (!this.startedOnce) {
-      this.startedOnce = true;
+  /**
+   * Where the stream starts: the `after` it was opened with, or the newest event when it was opened without
+   * one. A caller that may have to reopen the stream before any event arrives reopens after this cursor.
+   */
+  async position(): Promise<string> {
+    await this.start();
+    return this.delivered!;
+  }
+
+  private start(): Promise<void> {
+    this.started ??= (async () => {
       this.cursor ??= await this.feed.latestCursor();
       this.delivered = this.cursor;
       await this.feed.register(this);
       if (this.done) this.feed.unregister(this);
-    }
+    })();
+    return this.started;
+  }
+
+  async next(): Promise<IteratorResult<OutboxEvent>> {
+    await this.start();
     for (;;) {
       if (this.done) return { done: true, value: undefined };
       const event = this.queue.shift();

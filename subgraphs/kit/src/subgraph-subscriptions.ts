@@ -16,6 +16,7 @@ import {
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { graphqlError } from './errors.js';
+import { STREAM_POSITION_EXTENSION } from './event-stream.js';
 import { IDENTITY_HEADERS, verifyIdentity, type Identity } from './identity.js';
 import type { Logger } from './logger.js';
 
@@ -28,6 +29,9 @@ interface BaseContext {
 
 // Where an operation's context keeps the factory of fresh contexts, one per event.
 const CONTEXT_PER_EVENT = Symbol('contextPerEvent');
+// Set on an operation's context when the gateway asked for the stream's start position (subscribe extensions).
+const REPORT_POSITION = Symbol('reportPosition');
+
 
 /**
  * Serves graphql-ws on the subgraph's `/graphql`, for the gateway only: a connection must carry the
@@ -68,7 +72,7 @@ export function serveSubgraphSubscriptions<TContext extends object>(options: {
         const requestId = typeof header === 'string' && /^[\w-]{1,64}$/.test(header) ? header : randomUUID();
         const make = () =>
           options.createContext({ identity, requestId, logger: options.logger.child({ requestId, tenantId: identity.tenantId }) });
-        return Object.assign(make(), { [CONTEXT_PER_EVENT]: make });
+        return Object.assign(make(), { [CONTEXT_PER_EVENT]: make, [REPORT_POSITION]: payload.extensions?.[STREAM_POSITION_EXTENSION] === true });
       },
       subscribe: subscribeWithContextPerEvent,
       onNext: (_ctx, _id, _payload, _args, result) => formatResult(result, options.formatError),
@@ -95,11 +99,13 @@ const sharedResults = new WeakMap<object, Map<string, Promise<ExecutionResult>>>
 async function subscribeWithContextPerEvent(args: ExecutionArgs) {
   const source = await createSourceEventStream(args);
   if (!isAsyncIterator(source)) return source as ExecutionResult;
-  const contextValue = args.contextValue as { [CONTEXT_PER_EVENT]?: () => unknown; identity?: Identity } | undefined;
+  const contextValue = args.contextValue as { [CONTEXT_PER_EVENT]?: () => unknown; [REPORT_POSITION]?: boolean; identity?: Identity } | undefined;
   const fresh = contextValue?.[CONTEXT_PER_EVENT];
   const run = (event: unknown) => execute({ ...args, rootValue: event, contextValue: fresh ? fresh() : args.contextValue }) as Promise<ExecutionResult>;
   const key = sharingKey(args, contextValue?.identity);
-  return mapEvents(source, (event) => {
+  const positioned = source as AsyncIterator<unknown> & { position?: () => Promise<string> };
+  const first = contextValue?.[REPORT_POSITION] && typeof positioned.position === 'function' ? positioned.position.bind(positioned) : undefined;
+  return mapEvents(source, first, (event) => {
     if (typeof event !== 'object' || event === null) return run(event);
     let results = sharedResults.get(event);
     if (!results) sharedResults.set(event, (results = new Map()));
@@ -131,14 +137,24 @@ function isAsyncIterator(value: unknown): value is AsyncIterator<unknown> {
  * next event: here `return()` reaches the source at once, so an unsubscribe frees it immediately.
  * A failing source ends with a SUBGRAPH_UNAVAILABLE error the gateway retries from its cursor.
  */
-function mapEvents(source: AsyncIterator<unknown>, map: (event: unknown) => Promise<ExecutionResult>): AsyncGenerator<ExecutionResult> {
+function mapEvents(
+  source: AsyncIterator<unknown>,
+  position: (() => Promise<string>) | undefined,
+  map: (event: unknown) => Promise<ExecutionResult>,
+): AsyncGenerator<ExecutionResult> {
   let failed = false;
+  let reportPosition = position;
   const done = { done: true, value: undefined } as const;
   const iterator: AsyncGenerator<ExecutionResult> = {
     async next() {
       if (failed) return done;
       let step: IteratorResult<unknown>;
       try {
+        if (reportPosition) {
+          const streamPosition = await reportPosition();
+          reportPosition = undefined;
+          return { done: false, value: { extensions: { streamPosition } } };
+        }
         step = await source.next();
       } catch {
         failed = true;
