@@ -52,12 +52,17 @@ export async function ensureUiBuilt(options: { force?: boolean; log?: (line: str
   const started = Date.now();
   log('bundling the IDE and the dashboard (vite)…');
   const { build } = await import('vite');
+  // Vite and esbuild choose production transforms from NODE_ENV, which is "test" under vitest.
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
   try {
-    await build({ configFile: join(UI_DIR, 'vite.config.ts'), build: { outDir: staging, emptyOutDir: true } });
+    await build({ configFile: join(UI_DIR, 'vite.config.ts'), mode: 'production', build: { outDir: staging, emptyOutDir: true } });
     writeFileSync(join(staging, STAMP), `${hash}\n`);
     rmSync(UI_DIST_DIR, { recursive: true, force: true });
     renameSync(staging, UI_DIST_DIR);
   } finally {
+    if (nodeEnv === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = nodeEnv;
     rmSync(staging, { recursive: true, force: true });
   }
   log(`bundled into ${relative(ROOT, UI_DIST_DIR)} in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -11,7 +11,11 @@ export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: '/ui/',
   logLevel: 'warn',
-  esbuild: { jsx: 'automatic' },
+  mode: 'production',
+  // React and friends pick their production build from this; a build started under vitest (NODE_ENV=test) would
+  // otherwise ship React's development build.
+  define: { 'process.env.NODE_ENV': JSON.stringify('production') },
+  esbuild: { jsx: 'automatic', jsxDev: false },
   worker: { format: 'es' },
   build: {
     outDir: 'dist',

@@ -110,7 +110,11 @@ function Dashboard() {
   }, [loadBoard]);
 
   useEffect(() => {
-    const client = createSocket(urls.ws, connectionParams(config.devToken), setConnection);
+    // A client disposed by this effect's cleanup still reports its close: only the live one may set the state.
+    let disposed = false;
+    const client = createSocket(urls.ws, connectionParams(config.devToken), (state) => {
+      if (!disposed) setConnection(state);
+    });
     const stops = [
       resumableSubscription<SlaEvent>({
         client,
@@ -137,6 +141,7 @@ function Dashboard() {
       }),
     ];
     return () => {
+      disposed = true;
       for (const stop of stops) stop();
       void client.dispose();
     };
