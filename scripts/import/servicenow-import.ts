@@ -6,6 +6,7 @@ import { getIncidentByNumber } from '../../subgraphs/incident/src/db/queries.js'
 import { SCHEMA_NAME as INCIDENT_SCHEMA, type IncidentRow } from '../../subgraphs/incident/src/db/schema.js';
 import type { IncidentState } from '../../subgraphs/incident/src/domain/lifecycle.js';
 import { recordImportedIncidentFacts } from '../../subgraphs/incident/src/services/import.js';
+import { getSlaReport } from '../../subgraphs/incident/src/services/sla-reports.js';
 import {
   createIncident,
   getPriorityMatrix,
@@ -81,6 +82,38 @@ export interface ServiceNowImportReport {
   matrixChanged: boolean;
   seconds: number;
   rowsPerSecond: number;
+  /** SLA results of the replayed incidents under the tenant's policies, beside what the source judged. */
+  sla: ImportedSlaSummary;
+}
+
+/** Compliance of the imported incidents: ours per kind, and the source's own made_sla verdict. */
+export interface ImportedSlaSummary {
+  byKind: { kind: string; priority: number; met: number; breached: number; percentMet: number | null }[];
+  resolution: { met: number; breached: number; percentMet: number | null };
+  sourceMadeSla: { met: number; total: number; percentMet: number | null };
+}
+
+const percent = (part: number, whole: number) => (whole ? (part / whole) * 100 : null);
+
+/** SLA compliance over the file's time span, as getSlaReport computes it for the tenant. */
+async function summariseImportedSlas(db: Db, identity: Identity, incidents: { openedAt: Date; madeSla: boolean | null }[]): Promise<ImportedSlaSummary> {
+  const opened = incidents.map((i) => i.openedAt.getTime());
+  const from = new Date(Math.min(...opened));
+  const to = new Date(Math.max(...opened) + 365 * 86_400_000);
+  const report = await getSlaReport(db, identity, { from, to }, to);
+  const byKind = report.compliance
+    .map(({ kind, priority, met, breached, percentMet }) => ({ kind, priority, met, breached, percentMet }))
+    .sort((a, b) => a.kind.localeCompare(b.kind) || a.priority - b.priority);
+  const resolutionRows = byKind.filter((r) => r.kind === 'RESOLUTION');
+  const met = resolutionRows.reduce((sum, r) => sum + r.met, 0);
+  const breached = resolutionRows.reduce((sum, r) => sum + r.breached, 0);
+  const judged = incidents.filter((i) => i.madeSla !== null);
+  const sourceMet = judged.filter((i) => i.madeSla).length;
+  return {
+    byKind,
+    resolution: { met, breached, percentMet: percent(met, met + breached) },
+    sourceMadeSla: { met: sourceMet, total: judged.length, percentMet: percent(sourceMet, judged.length) },
+  };
 }
 
 class ReplayFailure extends Error {
@@ -132,6 +165,7 @@ export async function importServiceNowLog(databases: ImportDatabases, options: S
     matrixChanged,
     seconds: 0,
     rowsPerSecond: 0,
+    sla: { byKind: [], resolution: { met: 0, breached: 0, percentMet: null }, sourceMadeSla: { met: 0, total: 0, percentMet: null } },
   };
 
   const pglite = Object.values(databases).some((d) => d.kind === 'pglite');
@@ -167,6 +201,7 @@ export async function importServiceNowLog(databases: ImportDatabases, options: S
   report.incidentsFailed.sort((a, b) => a.line - b.line);
   report.seconds = (performance.now() - started) / 1000;
   report.rowsPerSecond = report.rowsRead / Math.max(report.seconds, 0.001);
+  if (parsed.incidents.length) report.sla = await summariseImportedSlas(incidentDb, identity, parsed.incidents);
   return report;
 }
 
@@ -180,6 +215,8 @@ export function formatImportReport(report: ServiceNowImportReport): string[] {
     `change requests: ${report.changesCreated} created, ${report.changesExisting} already there; ${report.changeLinks} incident links`,
     `priority matrix: ${report.matrixChanged ? 'switched to SERVICENOW_3X3' : 'SERVICENOW_3X3 already'}; priority mismatches: ${report.priorityMismatches.length}`,
     `time: ${report.seconds.toFixed(1)} s, ${Math.round(report.rowsPerSecond)} rows/s`,
+    `SLA (resolution, default policies): ${report.sla.resolution.met} met, ${report.sla.resolution.breached} breached (${report.sla.resolution.percentMet?.toFixed(1) ?? '-'} %); the source's made_sla: ${report.sla.sourceMadeSla.met} of ${report.sla.sourceMadeSla.total} (${report.sla.sourceMadeSla.percentMet?.toFixed(1) ?? '-'} %)`,
+    ...report.sla.byKind.map((r) => `  ${r.kind} P${r.priority}: ${r.met} met, ${r.breached} breached (${r.percentMet?.toFixed(1) ?? '-'} %)`),
   ];
   for (const row of report.rejected) lines.push(`  line ${row.line}: ${row.reason}`);
   for (const failure of report.incidentsFailed) lines.push(`  ${failure.number} (line ${failure.line}): ${failure.reason}`);
