@@ -24,6 +24,8 @@ import { UpstreamClients } from './upstream.js';
  */
 export const SUBSCRIPTION_CLOSE_CODES = { unauthorized: 4401 } as const;
 
+// How long clients get to answer the close frame when the gateway stops.
+const CLOSE_GRACE_MS = 1_000;
 // setTimeout fires at once beyond 2^31-1 ms; a token living longer is checked again then.
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -192,7 +194,10 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
     close: async () => {
       stopWatchingSchema();
       for (const subscription of [...active]) await subscription.return();
+      // Clients get 1001 Going away; one that does not answer the close within a second is cut off.
+      const cutOff = setTimeout(() => wsServer.clients.forEach((client) => client.terminate()), CLOSE_GRACE_MS);
       await served.dispose();
+      clearTimeout(cutOff);
       await upstream.close();
     },
   };

@@ -81,7 +81,10 @@ export function serveSubgraphSubscriptions<TContext extends object>(options: {
   );
   return {
     close: async () => {
+      // The gateway gets 1001 Going away (and reconnects elsewhere); a peer that does not answer within a second is cut off.
+      const cutOff = setTimeout(() => wsServer.clients.forEach((client) => client.terminate()), 1_000);
       await server.dispose();
+      clearTimeout(cutOff);
     },
   };
 }
