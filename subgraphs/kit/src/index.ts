@@ -19,3 +19,4 @@ export * from './request-log.js';
 export * from './event-feed.js';
 export * from './event-consumer.js';
 export * from './background-db.js';
+export * from './shared-tables.js';

@@ -1,6 +1,5 @@
 import { sql } from 'drizzle-orm';
 import {
-  bigint,
   boolean,
   check,
   customType,
@@ -12,30 +11,21 @@ import {
   pgSchema,
   primaryKey,
   text,
-  timestamp,
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
 import { defineOutbox } from '@itsm/kit/outbox-table';
+import { defineCounters, instant } from '@itsm/kit/shared-tables';
 
 export const SCHEMA_NAME = 'change';
 export const changeSchema = pgSchema(SCHEMA_NAME);
 
-const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 const textList = (name: string) => text(name).array().notNull().default(sql`'{}'::text[]`);
 /** A Postgres range of instants; read back as its text form, only ever compared in SQL. */
 const tstzrange = customType<{ data: string }>({ dataType: () => 'tstzrange' });
 
 /** Per-tenant sequences for human numbers (CHG2026000001). */
-export const counters = changeSchema.table(
-  'counters',
-  {
-    tenantId: uuid('tenant_id').notNull(),
-    name: text('name').notNull(),
-    value: bigint('value', { mode: 'number' }).notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.tenantId, t.name] })],
-);
+export const counters = defineCounters(changeSchema);
 
 /** Pre-approved recipes for standard changes; a STANDARD change can only be raised from an APPROVED one. */
 export const standardChangeTemplates = changeSchema.table(

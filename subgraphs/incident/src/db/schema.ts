@@ -1,10 +1,10 @@
 import { defineConsumerCursors } from '@itsm/kit/event-consumer-table';
 import { defineOutbox } from '@itsm/kit/outbox-table';
+import { defineCounters, instant, tsvector } from '@itsm/kit/shared-tables';
 import { sql } from 'drizzle-orm';
 import {
   bigint,
   boolean,
-  customType,
   doublePrecision,
   foreignKey,
   index,
@@ -13,7 +13,6 @@ import {
   pgSchema,
   primaryKey,
   text,
-  timestamp,
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
@@ -21,24 +20,13 @@ import {
 export const SCHEMA_NAME = 'incident';
 export const incidentSchema = pgSchema(SCHEMA_NAME);
 
-const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
-/** Postgres full-text document; only ever written by its generated expression. */
-const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
 
 /** Text search configuration of the incident search column and of queries against it. */
 export const SEARCH_CONFIG = 'english';
 
 /** Per-tenant sequences for human numbers (INC0001234). */
-export const counters = incidentSchema.table(
-  'counters',
-  {
-    tenantId: uuid('tenant_id').notNull(),
-    name: text('name').notNull(),
-    value: bigint('value', { mode: 'number' }).notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.tenantId, t.name] })],
-);
+export const counters = defineCounters(incidentSchema);
 
 /** Per-tenant settings of the incident domain (absent row = defaults). */
 export const tenantSettings = incidentSchema.table('tenant_settings', {

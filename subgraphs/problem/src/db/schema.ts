@@ -2,7 +2,6 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   boolean,
-  customType,
   doublePrecision,
   foreignKey,
   index,
@@ -11,29 +10,19 @@ import {
   pgSchema,
   primaryKey,
   text,
-  timestamp,
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
 import { defineConsumerCursors } from '@itsm/kit/event-consumer-table';
 import { defineOutbox } from '@itsm/kit/outbox-table';
+import { defineCounters, instant, tsvector } from '@itsm/kit/shared-tables';
 
 export const SCHEMA_NAME = 'problem';
 export const problemSchema = pgSchema(SCHEMA_NAME);
 
-const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
-const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
 
 /** Per-tenant sequences for human numbers (PRB2026000001, KE000001). */
-export const counters = problemSchema.table(
-  'counters',
-  {
-    tenantId: uuid('tenant_id').notNull(),
-    name: text('name').notNull(),
-    value: bigint('value', { mode: 'number' }).notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.tenantId, t.name] })],
-);
+export const counters = defineCounters(problemSchema);
 
 export const problems = problemSchema.table(
   'problems',
