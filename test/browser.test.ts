@@ -39,6 +39,7 @@ const requested: string[] = [];
 /** Without Chromium a laptop skips these tests; CI (CI=true) installs it in .ci/run and must run them. */
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium && process.env.CI) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does it)`);
+if (!hasChromium) console.warn(`browser tests skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
 
 describe.skipIf(!hasChromium)('pages in headless Chromium', () => {
   beforeAll(async () => {
