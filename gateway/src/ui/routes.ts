@@ -76,8 +76,14 @@ export function uiRoutes(options: UiRoutesOptions): Route {
     }
 
     if (url.pathname.startsWith('/ui/assets/')) {
-      const file = normalize(join(assetsDir, decodeURIComponent(url.pathname.slice('/ui/assets/'.length))));
-      if (!file.startsWith(assetsDir + sep)) {
+      let name: string;
+      try {
+        name = decodeURIComponent(url.pathname.slice('/ui/assets/'.length));
+      } catch {
+        name = '';
+      }
+      const file = normalize(join(assetsDir, name));
+      if (!name || !file.startsWith(assetsDir + sep)) {
         send(res, 404, 'text/plain; charset=utf-8', 'not found\n');
         return true;
       }
