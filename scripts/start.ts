@@ -105,6 +105,12 @@ async function printWelcome(config: Config, graph: RunningGraph): Promise<void> 
   console.log(`  curl -s ${url} -H 'content-type: application/json' -H "authorization: Bearer $TOKEN" \\`);
   console.log(`    -d '${JSON.stringify({ query })}'`);
   console.log('');
+  if (config.env !== 'production') {
+    const origin = new URL(url).origin;
+    console.log(`GraphiQL (token prefilled): ${origin}/ide`);
+    console.log(`live SLA dashboard:         ${origin}/dashboard`);
+    console.log('');
+  }
   console.log('Ctrl-C stops.');
 }
 

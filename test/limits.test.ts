@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { getIntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTokenVerifier, startGateway } from '@itsm/gateway';
 import { createLogger, loadConfig, type Role } from '@itsm/kit';
@@ -156,6 +157,19 @@ describe('rate limit per token', () => {
 });
 
 describe('introspection', () => {
+  it('answers the full introspection query tools send (GraphiQL, codegen), deeper than the query depth limit', async () => {
+    const { status, body } = await post({ query: getIntrospectionQuery() }, await token());
+    expect(status).toBe(200);
+    expect((body.data as any).__schema.queryType.name).toBe('Query');
+  });
+
+  it('still caps how deep an introspection query nests (QUERY_TOO_DEEP)', async () => {
+    const nested = 'ofType { '.repeat(25) + 'name' + ' }'.repeat(25);
+    const { status, body } = await post({ query: `{ __type(name: "Incident") { ${nested} } }` }, await token());
+    expect(status).toBe(400);
+    expect(body.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_DEEP');
+  });
+
   it('is answered in development', async () => {
     const { status, body } = await post({ query: '{ __schema { queryType { name } } }' }, await token());
     expect(status).toBe(200);

@@ -58,6 +58,8 @@ export function measureOperation(
   }
   Object.assign(variables, options.variables ?? {});
 
+  /** The deepest an introspection selection may nest, root field included. */
+  const MAX_INTROSPECTION_DEPTH = 20;
   const measures: OperationMeasures = { depth: 0, aliases: 0, cost: 0, introspection: false, complete: true };
   let fields = 0;
 
@@ -67,6 +69,23 @@ export function measureOperation(
     const argument = field.arguments?.find((a) => a.name.value === 'first');
     const value = argument ? valueFromASTUntyped(argument.value, variables) : undefined;
     return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : DEFAULT_PAGE_SIZE;
+  };
+
+  /** How many field levels a selection set nests, fragments followed once. */
+  const nesting = (selectionSet: SelectionSetNode, spread: Set<string>): number => {
+    let deepest = 0;
+    for (const selection of selectionSet.selections) {
+      if (selection.kind === Kind.FIELD) deepest = Math.max(deepest, 1 + (selection.selectionSet ? nesting(selection.selectionSet, spread) : 0));
+      else if (selection.kind === Kind.INLINE_FRAGMENT) deepest = Math.max(deepest, nesting(selection.selectionSet, spread));
+      else {
+        const fragment = fragments.get(selection.name.value);
+        if (!fragment || spread.has(selection.name.value)) continue;
+        spread.add(selection.name.value);
+        deepest = Math.max(deepest, nesting(fragment.selectionSet, spread));
+        spread.delete(selection.name.value);
+      }
+    }
+    return deepest;
   };
 
   /**
@@ -90,8 +109,16 @@ export function measureOperation(
         }
         const name = selection.name.value;
         if (selection.alias) measures.aliases++;
-        if (name === '__schema' || name === '__type') measures.introspection = true;
         measures.depth = Math.max(measures.depth, depth);
+        if (name === '__schema' || name === '__type') {
+          // Tools' introspection query nests type references ~15 deep; it is bounded by the schema, so it has its own cap.
+          measures.introspection = true;
+          if (selection.selectionSet && depth + nesting(selection.selectionSet, new Set()) > MAX_INTROSPECTION_DEPTH) {
+            measures.depth = Math.max(measures.depth, MAX_INTROSPECTION_DEPTH + 1);
+          }
+          measures.cost += multiplier;
+          continue;
+        }
         if (name === '__typename') continue;
         measures.cost += multiplier;
         if (!selection.selectionSet) continue;
