@@ -27,7 +27,6 @@ const VARIANTS: Variant[] = [
   { name: 'verified-token cache only', tuning: { perf: { ...OFF, tokenCacheEntries: 10_000 } } },
   { name: 'all three (DEFAULT_PERF)', tuning: {} },
   { name: 'DEFAULT_PERF + plan cache 2 MiB', tuning: { perf: { queryPlanCacheMiB: 2 } } },
-  { name: 'DEFAULT_PERF + plan cache 100 MiB', tuning: { perf: { queryPlanCacheMiB: 100 } } },
   { name: 'DEFAULT_PERF + 2 cluster workers', tuning: { cluster: 2 } },
 ];
 
@@ -45,7 +44,8 @@ export async function runTuning(ctx: {
   const processes: BenchProcess[] = [];
   try {
     for (const v of VARIANTS) processes.push(await startProcess(`ours ${v.name}`, 'gateway-ours', gatewayEnv(graph, v.tuning as Record<string, unknown>)));
-    const workloads = ['service-desk-list', 'incident-detail', 'problem-changes-list'];
+    // The list without SLAs: with them the incident subgraph saturates first and no gateway setting moves the needle.
+    const workloads = ['service-desk-list-no-sla', 'incident-detail', 'problem-changes-list'];
     const results = new Map<string, { rounds: LoadResult[]; peak: number; cpu: number[] }>();
     // Every variant must answer what the untuned one answers (deduplication must not change a byte of data).
     const all = buildWorkloads(new SchemaInfo(graph.apiSdl));

@@ -73,6 +73,15 @@ export async function startSubgraphs(databaseUrl: string): Promise<Graph> {
   };
 }
 
+/** The same graph seen through other subgraph URLs (stand-ins): a supergraph file of its own naming them. */
+export function withSubgraphUrls(graph: Graph, urls: Record<SubgraphName, string>): Graph {
+  let supergraphSdl = graph.supergraphSdl;
+  for (const name of SUBGRAPHS) supergraphSdl = supergraphSdl.replace(new RegExp(`(@join__graph\\(name: "${name}", url: )"[^"]*"`), `$1"${urls[name]}"`);
+  const supergraphFile = join(mkdtempSync(join(tmpdir(), 'itsm-bench-')), 'supergraph.graphql');
+  writeFileSync(supergraphFile, supergraphSdl);
+  return { ...graph, subgraphUrls: urls, supergraphSdl, supergraphFile, stop: async () => {} };
+}
+
 export function gatewayEnv(graph: Graph, tuning?: Record<string, unknown>): Record<string, string> {
   const config: BenchGatewayConfig = {
     supergraphFile: graph.supergraphFile,

@@ -19,10 +19,10 @@ interface Reply {
 }
 
 /** Forks `bench/processes/<script>.ts` under tsx and waits until it reports ready. */
-export function startProcess(name: string, script: string, env: Record<string, string> = {}): Promise<BenchProcess> {
+export function startProcess(name: string, script: string, env: Record<string, string> = {}, execArgv: string[] = []): Promise<BenchProcess> {
   const file = fileURLToPath(new URL(`../processes/${script}.ts`, import.meta.url));
   const child: ChildProcess = fork(file, [], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...execArgv],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
