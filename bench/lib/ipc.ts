@@ -23,7 +23,9 @@ export function startProcess(name: string, script: string, env: Record<string, s
   const file = fileURLToPath(new URL(`../processes/${script}.ts`, import.meta.url));
   const child: ChildProcess = fork(file, [], {
     execArgv: ['--import', 'tsx', ...execArgv],
-    env: { ...process.env, ...env },
+    // No cloud metadata probes from libraries inside the gateways (GCP resource detection in OpenTelemetry): the
+    // benchmark talks to nothing but loopback.
+    env: { ...process.env, METADATA_SERVER_DETECTION: 'none', OTEL_NODE_RESOURCE_DETECTORS: 'none', OTEL_SDK_DISABLED: 'true', ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   let nextId = 1;
