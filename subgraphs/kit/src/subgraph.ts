@@ -14,6 +14,7 @@ import { eventFeedRoute } from './event-feed.js';
 import { healthRoutes, serveGraphQL, type HttpService, type Route } from './http.js';
 import { verifyIdentity, type Identity } from './identity.js';
 import { createSubgraphMetrics, domainMetricsRegistry, metricsRoute, processMetricsRegistry, type SubgraphMetrics } from './metrics.js';
+import { refuseNulCharacters } from './nul-characters.js';
 import { logRequest, observedRequestPlugin, type ObservedRequest } from './request-log.js';
 import { OutboxEvents } from './event-stream.js';
 import { serveSubgraphSubscriptions } from './subgraph-subscriptions.js';
@@ -63,7 +64,7 @@ export async function startSubgraph<TContext extends BaseSubgraphContext>(option
     formatError: maskUnexpectedError(logger),
     includeStacktraceInErrorResponses: false,
     // Traces go to Apollo's hosted studio, which this deployment never uses.
-    plugins: [ApolloServerPluginInlineTraceDisabled(), observedRequestPlugin()],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), observedRequestPlugin(), refuseNulCharacters()],
   });
   await apollo.start();
 
