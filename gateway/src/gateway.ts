@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { ApolloGateway, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { IDENTITY_HEADERS, maskUnexpectedError, serveGraphQL, signIdentity, type HttpService, type Identity, type LimitsConfig, type Logger, type Route } from '@itsm/kit';
 import type { TokenVerifier } from './auth.js';
 import { createGatewayLimits, type GatewayLimits } from './limits/index.js';
@@ -17,14 +18,28 @@ export interface GatewayContext {
 
 /** Forwards the caller's identity to subgraphs in HMAC-signed headers. */
 class SignedDataSource extends ObservedDataSource<GatewayContext> {
-  constructor(url: string, name: string, metrics: GatewayMetrics, private readonly internalSecret: string) {
-    super(url, name, metrics);
+  constructor(url: string, private readonly serviceName: string, metrics: GatewayMetrics, private readonly internalSecret: string) {
+    super(url, serviceName, metrics);
   }
 
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
     if (!('identity' in context) || !context.identity) return;
     for (const [name, value] of Object.entries(signIdentity(context.identity, this.internalSecret))) request.http?.headers.set(name, value);
     request.http?.headers.set(IDENTITY_HEADERS.requestId, context.requestId);
+  }
+
+  /**
+   * A subgraph refuses a request it cannot coerce (a DateTime that is not an instant) with HTTP 400 and a coded
+   * GraphQL error; Apollo's data source would replace it with a bare "400: Bad Request", masked as an internal
+   * error. The subgraph's own error is what the client needs.
+   */
+  override async errorFromResponse(response: Parameters<ObservedDataSource<GatewayContext>['errorFromResponse']>[0]): Promise<GraphQLError> {
+    const error = await super.errorFromResponse(response);
+    const body = (error.extensions['response'] as { body?: { errors?: GraphQLFormattedError[] } } | undefined)?.body;
+    const first = typeof body === 'object' ? body?.errors?.[0] : undefined;
+    const code = first?.extensions?.['code'];
+    if (response.status >= 500 || typeof code !== 'string' || code === 'INTERNAL_SERVER_ERROR') return error;
+    return new GraphQLError(first!.message, { extensions: { ...first!.extensions, serviceName: this.serviceName } });
   }
 }
 
