@@ -1,0 +1,209 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeJwt, SignJWT } from 'jose';
+import { appendEvents, IDENTITY_HEADERS, signIdentity } from '@itsm/kit';
+import { startTestGraph, type TestGraph } from './harness.js';
+import { subscribeOverWebSocket } from './ws-client.js';
+
+/**
+ * Attacks on the graph from outside (identity smuggling, odd tokens, subscriptions abuse) and the races of
+ * ordinary clients (parallel creates, transitions, links), all through the gateway on PostgreSQL.
+ */
+
+let graph: TestGraph;
+beforeAll(async () => {
+  graph = await startTestGraph({ background: false });
+});
+afterAll(async () => {
+  await graph?.stop();
+});
+
+const CREATE = `mutation ($input: CreateIncidentInput!) { createIncident(input: $input) { incident { id number version state } errors { __typename code message } } }`;
+const TRANSITION = `mutation ($input: TransitionIncidentInput!) { transitionIncident(input: $input) { incident { id state version } errors { __typename code message ... on VersionConflict { currentVersion } } } }`;
+const COUNT = `{ incidents(first: 1) { totalCount } }`;
+const SLA_EVENTS = `subscription ($after: String) { slaEvents(after: $after) { cursor kind incident { id number } } }`;
+
+/** Posts to the gateway with extra headers. */
+async function post(body: unknown, headers: Record<string, string>): Promise<{ status: number; body: any }> {
+  const response = await fetch(graph.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  return { status: response.status, body: await response.json() };
+}
+
+/** Headers of every request the incident subgraph receives while `run` runs. */
+async function incidentSubgraphHeaders(run: () => Promise<void>): Promise<IncomingHttpHeaders[]> {
+  const seen: IncomingHttpHeaders[] = [];
+  const record = (req: IncomingMessage) => void (req.url?.startsWith('/graphql') && seen.push({ ...req.headers }));
+  graph.subgraphs.incident.server.prependListener('request', record);
+  try {
+    await run();
+  } finally {
+    graph.subgraphs.incident.server.removeListener('request', record);
+  }
+  return seen;
+}
+
+const codeOf = (body: any) => body.errors?.[0]?.extensions?.code;
+const hs256 = (secret: string) => new TextEncoder().encode(secret);
+
+describe('identity', () => {
+  it('identity and request-id headers a client sends the gateway never reach a subgraph', async () => {
+    const victim = randomUUID();
+    const victimToken = await graph.token({ tenant: victim, roles: ['admin'] });
+    expect((await graph.request(CREATE, { input: { title: 'victim incident', impact: 3, urgency: 3 } }, victimToken)).body.errors).toBeUndefined();
+
+    const attacker = randomUUID();
+    const attackerToken = await graph.token({ tenant: attacker, roles: ['partner'], sub: 'mallory' });
+    const forged = signIdentity({ userId: 'boss', tenantId: victim, roles: ['admin'] }, 'not-the-internal-secret-0000000000000000');
+    const smuggled = { ...forged, [IDENTITY_HEADERS.requestId]: 'forged id; with spaces', authorization: `Bearer ${attackerToken}` };
+    let read: { status: number; body: any } | undefined;
+    let write: { status: number; body: any } | undefined;
+    const headers = await incidentSubgraphHeaders(async () => {
+      read = await post({ query: COUNT }, smuggled);
+      write = await post({ query: CREATE, variables: { input: { title: 'smuggled', impact: 1, urgency: 1 } } }, smuggled);
+    });
+    expect(read!.body).toEqual({ data: { incidents: { totalCount: 0 } } });
+    expect(write!.body.data.createIncident).toEqual({ incident: null, errors: [expect.objectContaining({ __typename: 'Forbidden', code: 'FORBIDDEN' })] });
+    expect(headers).toHaveLength(2);
+    for (const h of headers) {
+      expect([h[IDENTITY_HEADERS.tenant], h[IDENTITY_HEADERS.user], h[IDENTITY_HEADERS.roles]]).toEqual([attacker, 'mallory', 'partner']);
+      expect(h[IDENTITY_HEADERS.signature]).not.toBe(forged[IDENTITY_HEADERS.signature]);
+      expect(h[IDENTITY_HEADERS.requestId]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    }
+    // A safe request id is the caller's to choose (it follows the request through the logs), and only that.
+    const traced = await incidentSubgraphHeaders(async () => void (await post({ query: COUNT }, { authorization: `Bearer ${attackerToken}`, [IDENTITY_HEADERS.requestId]: 'trace-123' })));
+    expect(traced.map((h) => [h[IDENTITY_HEADERS.requestId], h[IDENTITY_HEADERS.tenant]])).toEqual([['trace-123', attacker]]);
+    // The victim's incident is still alone in its tenant.
+    expect((await graph.request(COUNT, {}, victimToken)).body.data).toEqual({ incidents: { totalCount: 1 } });
+  });
+
+  it('reads the tenant claim as a uuid only: upper case is the same tenant, anything else INVALID_TOKEN', async () => {
+    const tenant = randomUUID();
+    const lower = await graph.token({ tenant, roles: ['agent'] });
+    await graph.request(CREATE, { input: { title: 'mine', impact: 3, urgency: 3 } }, lower);
+    const upper = await graph.token({ tenant: tenant.toUpperCase(), roles: ['agent'] });
+    expect((await graph.request(COUNT, {}, upper)).body).toEqual({ data: { incidents: { totalCount: 1 } } });
+
+    const secret = hs256(graph.config.jwt.secret!);
+    for (const odd of [` ${tenant}`, `${tenant}\n`, [tenant], { id: tenant }, 42, null, '', `${tenant},${randomUUID()}`]) {
+      const token = await new SignJWT({ tenant: odd as never, roles: ['agent'] }).setProtectedHeader({ alg: 'HS256' }).setSubject('u').setExpirationTime('1h').sign(secret);
+      const response = await graph.request(COUNT, {}, token);
+      expect([JSON.stringify(odd), response.status, codeOf(response.body), response.body.data]).toEqual([JSON.stringify(odd), 401, 'INVALID_TOKEN', undefined]);
+    }
+  });
+
+});
+
+
+/** An SLA breach in the tenant's outbox, as the SLA monitor writes it. */
+async function appendBreach(tenantId: string, incident: { id: string; number: string }): Promise<void> {
+  const now = new Date().toISOString();
+  await graph.databases.incident.db.transaction((tx) =>
+    appendEvents(tx, 'incident', [
+      { tenantId, type: 'SLA_BREACHED', payload: { incidentId: incident.id, incidentNumber: incident.number, slaId: randomUUID(), kind: 'RESOLUTION', level: null, percent: 100, dueAt: now, firedAt: now } },
+    ]),
+  );
+}
+
+/** The tenant's committed outbox cursors, oldest first (read from the table, as the visibility guard may lag). */
+async function outboxCursors(tenantId: string): Promise<string[]> {
+  const rows = (await graph.databases.incident.postgres!`select txid, position from incident.outbox where tenant_id = ${tenantId} order by txid, position`) as { txid: string; position: string }[];
+  return rows.map((r) => `${Number(r.txid).toString(36)}.${Number(r.position).toString(36)}`);
+}
+
+describe('subscriptions', () => {
+  it('a subgraph refuses WebSocket connections whose signed identity is forged, altered or stale', async () => {
+    const tenant = randomUUID();
+    const secret = graph.config.internalSecret;
+    const identity = { userId: 'u', tenantId: tenant, roles: ['admin' as const] };
+    const valid = signIdentity(identity, secret);
+    const attempts = {
+      forged: signIdentity(identity, 'a-guessed-internal-secret-0000000000000000'),
+      otherTenant: { ...valid, [IDENTITY_HEADERS.tenant]: randomUUID() },
+      moreRoles: { ...signIdentity({ ...identity, roles: ['partner'] }, secret), [IDENTITY_HEADERS.roles]: 'admin' },
+      stale: signIdentity(identity, secret, Date.now() - 6 * 60_000),
+    };
+    const outcome: Record<string, unknown> = {};
+    for (const [name, connectionParams] of Object.entries(attempts)) {
+      const sub = subscribeOverWebSocket(graph.subgraphs.incident.url, undefined, `subscription { slaEvents { cursor } }`, {}, { connectionParams });
+      const end = (await sub.ended) as { kind: string; code?: number; reason?: string };
+      outcome[name] = [end.kind, end.code, end.reason?.split(':')[0]];
+      await sub.close();
+    }
+    expect(outcome).toEqual({
+      forged: ['closed', 4403, 'UNSIGNED_REQUEST'],
+      otherTenant: ['closed', 4403, 'UNSIGNED_REQUEST'],
+      moreRoles: ['closed', 4403, 'UNSIGNED_REQUEST'],
+      stale: ['closed', 4403, 'UNSIGNED_REQUEST'],
+    });
+  });
+
+  it("resuming after another tenant's cursor gives only the subscriber's own events", async () => {
+    const a = randomUUID();
+    const b = randomUUID();
+    const tokenA = await graph.token({ tenant: a, roles: ['agent'] });
+    const tokenB = await graph.token({ tenant: b, roles: ['agent'] });
+    const create = async (token: string, title: string) => (await graph.request<any>(CREATE, { input: { title, impact: 3, urgency: 3 } }, token)).body.data.createIncident.incident;
+    const incidentA = await create(tokenA, 'A secret');
+    const incidentB = await create(tokenB, 'B own');
+    for (let i = 0; i < 3; i++) await appendBreach(a, incidentA);
+    const cursorsA = await outboxCursors(a);
+    // B resumes from before A's events, from between them and from A's last one.
+    const subs = [cursorsA[0]!, cursorsA[1]!, cursorsA[cursorsA.length - 1]!].map((after) => subscribeOverWebSocket<any>(graph.url, tokenB, SLA_EVENTS, { after }));
+    await appendBreach(a, incidentA);
+    await appendBreach(b, incidentB);
+    const results = await Promise.all(subs.map((s) => s.received(1)));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (const [i, sub] of subs.entries()) {
+      expect([i, sub.results.map((r) => r.data?.slaEvents?.incident)]).toEqual([i, [{ id: incidentB.id, number: incidentB.number }]]);
+      expect(JSON.stringify(results[i])).not.toContain(incidentA.id);
+      await sub.close();
+    }
+  });
+
+});
+
+describe('races', () => {
+  it('100 createIncident at once in one tenant get 100 distinct numbers, 1 to 100', async () => {
+    const token = await graph.token({ roles: ['agent'] });
+    const results = await Promise.all(Array.from({ length: 100 }, (_, i) => graph.request<any>(CREATE, { input: { title: `parallel ${i}`, impact: 3, urgency: 3 } }, token)));
+    const numbers = results.map((r) => r.body.data.createIncident.incident.number as string).sort();
+    expect(numbers).toEqual(Array.from({ length: 100 }, (_, i) => `INC${String(i + 1).padStart(7, '0')}`));
+    expect((await graph.request(COUNT, {}, token)).body.data).toEqual({ incidents: { totalCount: 100 } });
+  });
+
+  it('of 10 transitions sent at once with the same version exactly one wins; the others get VersionConflict', async () => {
+    const token = await graph.token({ roles: ['agent'] });
+    const incident = (await graph.request<any>(CREATE, { input: { title: 'contended', impact: 3, urgency: 3 } }, token)).body.data.createIncident.incident;
+    const targets = Array.from({ length: 10 }, (_, i) => (i % 2 ? 'IN_PROGRESS' : 'CANCELLED'));
+    const results = await Promise.all(targets.map((to) => graph.request<any>(TRANSITION, { input: { id: incident.id, version: incident.version, to, reason: 'race' } }, token)));
+    const payloads = results.map((r) => r.body.data.transitionIncident);
+    const winners = payloads.filter((p) => p.incident);
+    expect(winners).toHaveLength(1);
+    expect(payloads.filter((p) => !p.incident).map((p) => p.errors)).toEqual(Array(9).fill([expect.objectContaining({ __typename: 'VersionConflict', currentVersion: 2 })]));
+    const now = await graph.request<any>(`query ($id: ID!) { incident(id: $id) { state version history { field to } } }`, { id: incident.id }, token);
+    expect(now.body.data.incident).toMatchObject({ state: winners[0].incident.state, version: 2 });
+    expect(now.body.data.incident.history.filter((h: any) => h.field === 'state')).toEqual([
+      { field: 'state', to: 'NEW' },
+      { field: 'state', to: winners[0].incident.state },
+    ]);
+  });
+
+  it('the same incident linked to a problem by 10 requests at once makes one link; 10 incidents at once make 10', async () => {
+    const token = await graph.token({ roles: ['agent'] });
+    const create = (title: string) => graph.request<any>(CREATE, { input: { title, impact: 3, urgency: 3 } }, token);
+    const incidents = (await Promise.all(Array.from({ length: 11 }, (_, i) => create(`linked ${i}`)))).map((r) => r.body.data.createIncident.incident);
+    const problem = (await graph.request<any>(`mutation { createProblem(input: { title: "race" }) { problem { id } errors { code } } }`, {}, token)).body.data.createProblem.problem;
+    const LINK = `mutation ($input: LinkIncidentInput!) { linkIncidentToProblem(input: $input) { problem { incidentCount } errors { code message } } }`;
+    const same = await Promise.all(Array.from({ length: 10 }, () => graph.request<any>(LINK, { input: { problemId: problem.id, incidentId: incidents[0].id } }, token)));
+    expect(same.map((r) => r.body.data.linkIncidentToProblem)).toEqual(Array(10).fill({ problem: { incidentCount: 1 }, errors: [] }));
+    await Promise.all(incidents.slice(1).map((incident) => graph.request<any>(LINK, { input: { problemId: problem.id, incidentId: incident.id } }, token)));
+    const PROBLEM = `query ($id: ID!) { problem(id: $id) { incidentCount incidentLinks { incident { id } } incidents { id } } }`;
+    const read = (await graph.request<any>(PROBLEM, { id: problem.id }, token)).body.data.problem;
+    expect(read.incidentCount).toBe(11);
+    expect(new Set(read.incidents.map((i: any) => i.id))).toEqual(new Set(incidents.map((i) => i.id)));
+    const events = (await graph.databases.problem.postgres!`select payload->>'incidentId' as id from problem.outbox where tenant_id = ${decodeJwt(token)['tenant'] as string} and type = 'INCIDENT_LINKED'`) as { id: string }[];
+    expect(events.filter((e) => e.id === incidents[0].id)).toHaveLength(1);
+    expect(events).toHaveLength(11);
+  });
+});
