@@ -1,8 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeJwt, SignJWT } from 'jose';
+import { decodeJwt, exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
+import { createTokenVerifier, startGateway, type RunningGateway } from '@itsm/gateway';
 import { appendEvents, IDENTITY_HEADERS, signIdentity } from '@itsm/kit';
+import { SUPERGRAPH_FILE } from '../schema/compose.js';
 import { startTestGraph, type TestGraph } from './harness.js';
 import { subscribeOverWebSocket } from './ws-client.js';
 
@@ -92,6 +96,78 @@ describe('identity', () => {
     }
   });
 
+  it('refuses alg none, a token without exp and a token not valid yet (nbf), and writes nothing', async () => {
+    const tenant = randomUUID();
+    const secret = hs256(graph.config.jwt.secret!);
+    const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const exp = Math.floor(Date.now() / 1000) + 3600;
+    const cases = {
+      algNone: `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: 'u', tenant, roles: ['admin'], exp })}.`,
+      noExp: await new SignJWT({ tenant, roles: ['agent'] }).setProtectedHeader({ alg: 'HS256' }).setSubject('u').setIssuedAt().sign(secret),
+      notYet: await new SignJWT({ tenant, roles: ['agent'] }).setProtectedHeader({ alg: 'HS256' }).setSubject('u').setNotBefore('10m').setExpirationTime('1h').sign(secret),
+    };
+    const outcome: Record<string, unknown> = {};
+    for (const [name, token] of Object.entries(cases)) {
+      const response = await graph.request(CREATE, { input: { title: name, impact: 3, urgency: 3 } }, token);
+      outcome[name] = [response.status, codeOf(response.body), response.body.data];
+    }
+    expect(outcome).toEqual({ algNone: [401, 'INVALID_TOKEN', undefined], noExp: [401, 'INVALID_TOKEN', undefined], notYet: [401, 'INVALID_TOKEN', undefined] });
+    // Over graphql-ws too: a token without exp would otherwise keep a connection open for good.
+    const sub = subscribeOverWebSocket(graph.url, cases.noExp, SLA_EVENTS);
+    expect(await sub.ended).toEqual({ kind: 'closed', code: 4401, reason: expect.stringMatching(/^INVALID_TOKEN: /) });
+    await sub.close();
+    expect((await graph.request(COUNT, {}, await graph.token({ tenant }))).body.data).toEqual({ incidents: { totalCount: 0 } });
+  });
+
+  describe('with JWKS_URL (production tokens)', () => {
+    let jwks: Server;
+    let gateway: RunningGateway;
+    let privateKey: CryptoKey;
+    let publicJwk: JWK;
+    beforeAll(async () => {
+      const pair = await generateKeyPair('RS256', { extractable: true });
+      privateKey = pair.privateKey;
+      publicJwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
+      jwks = createServer((_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ keys: [publicJwk] }));
+      });
+      await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
+      gateway = await startGateway({
+        supergraphSdl: readFileSync(SUPERGRAPH_FILE, 'utf8'),
+        subgraphUrls: { incident: graph.subgraphs.incident.url, problem: graph.subgraphs.problem.url, change: graph.subgraphs.change.url },
+        internalSecret: graph.config.internalSecret,
+        verifyToken: createTokenVerifier({ jwksUrl: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json` }),
+        logger: graph.logger.child({ service: 'gateway-jwks' }),
+        host: '127.0.0.1',
+        port: 0,
+        limits: { ...graph.config.limits, rateLimitPerMinute: 0 },
+      });
+    });
+    afterAll(async () => {
+      await gateway?.close();
+      await new Promise<void>((resolve) => jwks?.close(() => resolve()));
+    });
+
+    const ask = async (token: string) => {
+      const response = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query: COUNT }) });
+      return [response.status, codeOf(await response.json())];
+    };
+
+    it('accepts an RS256 token of the key set and refuses HS256 tokens signed with the public key or the dev secret', async () => {
+      const tenant = randomUUID();
+      const claims = { tenant, roles: ['admin'] };
+      const good = await new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setSubject('u').setExpirationTime('1h').sign(privateKey);
+      expect(await ask(good)).toEqual([200, undefined]);
+      const confusedKey = hs256(JSON.stringify(publicJwk));
+      const confused = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256', kid: 'k1' }).setSubject('u').setExpirationTime('1h').sign(confusedKey);
+      const devSecret = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject('u').setExpirationTime('1h').sign(hs256(graph.config.jwt.secret!));
+      expect(await ask(confused)).toEqual([401, 'INVALID_TOKEN']);
+      expect(await ask(devSecret)).toEqual([401, 'INVALID_TOKEN']);
+      const noExp = await new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setSubject('u').sign(privateKey);
+      expect(await ask(noExp)).toEqual([401, 'INVALID_TOKEN']);
+    });
+  });
 });
 
 

@@ -8,7 +8,13 @@ export type TokenVerifier = (authorization: string | undefined) => Promise<Ident
 /** Builds the verifier of `Authorization: Bearer` JWTs: HS256 secret in dev, JWKS in production. */
 export function createTokenVerifier(jwt: Config['jwt']): TokenVerifier {
   const key = jwt.jwksUrl ? createRemoteJWKSet(new URL(jwt.jwksUrl)) : new TextEncoder().encode(jwt.secret);
-  const options = { issuer: jwt.issuer, audience: jwt.audience, algorithms: jwt.jwksUrl ? ['RS256', 'ES256', 'EdDSA'] : ['HS256'] };
+  // A token without `exp` would be valid for good (and keep a WebSocket open for good): refused like a forged one.
+  const options = {
+    issuer: jwt.issuer,
+    audience: jwt.audience,
+    algorithms: jwt.jwksUrl ? ['RS256', 'ES256', 'EdDSA'] : ['HS256'],
+    requiredClaims: ['exp'],
+  };
   return async (authorization) => {
     if (!authorization) throw graphqlError('UNAUTHENTICATED', 'send Authorization: Bearer <token>');
     const match = /^Bearer\s+(\S+)$/i.exec(authorization);
