@@ -119,6 +119,29 @@ describe('identity', () => {
     expect((await graph.request(COUNT, {}, await graph.token({ tenant }))).body.data).toEqual({ incidents: { totalCount: 0 } });
   });
 
+  it('refuses a roles claim that is not a list (rather than reading it as no roles)', async () => {
+    const tenant = randomUUID();
+    const secret = hs256(graph.config.jwt.secret!);
+    const sign = (roles: unknown) => new SignJWT({ tenant, roles: roles as never }).setProtectedHeader({ alg: 'HS256' }).setSubject('u').setExpirationTime('1h').sign(secret);
+    const outcome: unknown[] = [];
+    for (const roles of ['admin', 'admin agent', { admin: true }, 7]) {
+      const response = await graph.request(COUNT, {}, await sign(roles));
+      outcome.push([roles, response.status, codeOf(response.body)]);
+    }
+    expect(outcome).toEqual([
+      ['admin', 401, 'INVALID_TOKEN'],
+      ['admin agent', 401, 'INVALID_TOKEN'],
+      [{ admin: true }, 401, 'INVALID_TOKEN'],
+      [7, 401, 'INVALID_TOKEN'],
+    ]);
+    // A list keeps the roles it knows and ignores the others (identity providers add their own); no claim is no role.
+    const known = await graph.request(CREATE, { input: { title: 'known roles', impact: 3, urgency: 3 } }, await sign(['offline_access', 'agent']));
+    expect(known.body.data).toMatchObject({ createIncident: { errors: [], incident: { number: 'INC0000001' } } });
+    const none = await new SignJWT({ tenant }).setProtectedHeader({ alg: 'HS256' }).setSubject('u').setExpirationTime('1h').sign(secret);
+    const refused = await graph.request(CREATE, { input: { title: 'no roles', impact: 3, urgency: 3 } }, none);
+    expect(refused.body.data).toMatchObject({ createIncident: { incident: null, errors: [{ __typename: 'Forbidden' }] } });
+  });
+
   describe('with JWKS_URL (production tokens)', () => {
     let jwks: Server;
     let gateway: RunningGateway;

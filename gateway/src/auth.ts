@@ -30,13 +30,18 @@ export function createTokenVerifier(jwt: Config['jwt']): TokenVerifier {
   };
 }
 
-/** Reads sub, tenant and roles; a token without a uuid tenant is refused rather than guessed. */
+/**
+ * Reads sub, tenant and roles; a token without a uuid tenant is refused rather than guessed, and so is a `roles`
+ * claim that is not a list (read as "no roles" it would quietly turn an admin into a reader). Roles of the list
+ * that the graph does not know (identity providers add their own) are ignored; a token without `roles` has none.
+ */
 export function identityFromClaims(payload: JWTPayload): Identity {
   const tenant = payload['tenant'];
   if (!payload.sub) throw graphqlError('INVALID_TOKEN', 'the token has no sub claim');
   if (typeof tenant !== 'string' || !UUID.test(tenant)) throw graphqlError('INVALID_TOKEN', 'the token has no tenant claim (a uuid)');
-  const rawRoles = payload['roles'];
-  const roles = (Array.isArray(rawRoles) ? rawRoles : []).filter((r): r is Role => (ROLES as readonly string[]).includes(r as string));
+  const rawRoles = payload['roles'] ?? [];
+  if (!Array.isArray(rawRoles)) throw graphqlError('INVALID_TOKEN', 'the roles claim of the token must be a list');
+  const roles = rawRoles.filter((r): r is Role => (ROLES as readonly string[]).includes(r as string));
   return { userId: payload.sub, tenantId: tenant.toLowerCase(), roles };
 }
 
