@@ -50,6 +50,16 @@ async function incidentSubgraphHeaders(run: () => Promise<void>): Promise<Incomi
 const codeOf = (body: any) => body.errors?.[0]?.extensions?.code;
 const hs256 = (secret: string) => new TextEncoder().encode(secret);
 
+/** An SLA breach in the tenant's outbox, as the SLA monitor writes it. */
+async function appendBreach(tenantId: string, incident: { id: string; number: string }): Promise<void> {
+  const now = new Date().toISOString();
+  await graph.databases.incident.db.transaction((tx) =>
+    appendEvents(tx, 'incident', [
+      { tenantId, type: 'SLA_BREACHED', payload: { incidentId: incident.id, incidentNumber: incident.number, slaId: randomUUID(), kind: 'RESOLUTION', level: null, percent: 100, dueAt: now, firedAt: now } },
+    ]),
+  );
+}
+
 describe('identity', () => {
   it('identity and request-id headers a client sends the gateway never reach a subgraph', async () => {
     const victim = randomUUID();
@@ -142,6 +152,20 @@ describe('identity', () => {
     expect(refused.body.data).toMatchObject({ createIncident: { incident: null, errors: [{ __typename: 'Forbidden' }] } });
   });
 
+  it('a user id outside Latin-1 (from the identity provider) reaches the subgraphs and is recorded as sent', async () => {
+    const tenant = randomUUID();
+    const token = await graph.token({ tenant, roles: ['agent'], sub: 'zoë.李雷@example.com' });
+    const response = await graph.request<any>(`mutation { createIncident(input: { title: "unicode user", impact: 3, urgency: 3 }) { incident { number history { actor } } errors { code } } }`, {}, token);
+    expect(response.body).toEqual({ data: { createIncident: { errors: [], incident: { number: 'INC0000001', history: [{ actor: 'zoë.李雷@example.com' }] } } } });
+    // Subscriptions too: the gateway opens the subgraph stream with the same identity in its connectionParams.
+    const incident = (await graph.request<any>(`{ incidents(first: 1) { edges { node { id number } } } }`, {}, token)).body.data.incidents.edges[0].node;
+    const sub = subscribeOverWebSocket<any>(graph.url, token, SLA_EVENTS, { after: '0.0' });
+    await appendBreach(tenant, incident);
+    expect((await sub.received(1)).map((r) => r.data?.slaEvents?.incident)).toEqual([incident]);
+    await sub.close();
+
+  });
+
   describe('with JWKS_URL (production tokens)', () => {
     let jwks: Server;
     let gateway: RunningGateway;
@@ -193,16 +217,6 @@ describe('identity', () => {
   });
 });
 
-
-/** An SLA breach in the tenant's outbox, as the SLA monitor writes it. */
-async function appendBreach(tenantId: string, incident: { id: string; number: string }): Promise<void> {
-  const now = new Date().toISOString();
-  await graph.databases.incident.db.transaction((tx) =>
-    appendEvents(tx, 'incident', [
-      { tenantId, type: 'SLA_BREACHED', payload: { incidentId: incident.id, incidentNumber: incident.number, slaId: randomUUID(), kind: 'RESOLUTION', level: null, percent: 100, dueAt: now, firedAt: now } },
-    ]),
-  );
-}
 
 /** The tenant's committed outbox cursors, oldest first (read from the table, as the visibility guard may lag). */
 async function outboxCursors(tenantId: string): Promise<string[]> {

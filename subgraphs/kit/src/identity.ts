@@ -27,16 +27,21 @@ function signature(secret: string, userId: string, tenantId: string, roles: stri
   return createHmac('sha256', secret).update(`${userId}\n${tenantId}\n${roles}\n${timestamp}`).digest('base64url');
 }
 
-/** Headers that carry an identity from the gateway to a subgraph, HMAC-signed with the internal secret. */
+/**
+ * Headers that carry an identity from the gateway to a subgraph, HMAC-signed with the internal secret. The user id
+ * is the token's `sub`, any string: it travels percent-encoded (an HTTP header cannot carry characters beyond
+ * Latin-1, nor line breaks), and the signature covers the encoded value.
+ */
 export function signIdentity(identity: Identity, secret: string, now = Date.now()): Record<string, string> {
+  const user = encodeURIComponent(identity.userId);
   const roles = identity.roles.join(',');
   const timestamp = String(now);
   return {
-    [IDENTITY_HEADERS.user]: identity.userId,
+    [IDENTITY_HEADERS.user]: user,
     [IDENTITY_HEADERS.tenant]: identity.tenantId,
     [IDENTITY_HEADERS.roles]: roles,
     [IDENTITY_HEADERS.timestamp]: timestamp,
-    [IDENTITY_HEADERS.signature]: signature(secret, identity.userId, identity.tenantId, roles, timestamp),
+    [IDENTITY_HEADERS.signature]: signature(secret, user, identity.tenantId, roles, timestamp),
   };
 }
 
@@ -46,18 +51,24 @@ export function verifyIdentity(
   secret: string,
   now = Date.now(),
 ): { identity: Identity } | { reason: string } {
-  const userId = get(IDENTITY_HEADERS.user);
+  const user = get(IDENTITY_HEADERS.user);
   const tenantId = get(IDENTITY_HEADERS.tenant);
   const roles = get(IDENTITY_HEADERS.roles) ?? '';
   const timestamp = get(IDENTITY_HEADERS.timestamp);
   const sent = get(IDENTITY_HEADERS.signature);
-  if (!userId || !tenantId || !timestamp || !sent) return { reason: 'request is not signed by the gateway' };
-  const expected = signature(secret, userId, tenantId, roles, timestamp);
+  if (!user || !tenantId || !timestamp || !sent) return { reason: 'request is not signed by the gateway' };
+  const expected = signature(secret, user, tenantId, roles, timestamp);
   const a = Buffer.from(sent);
   const b = Buffer.from(expected);
   if (a.length !== b.length || !timingSafeEqual(a, b)) return { reason: 'gateway signature does not verify' };
   if (Math.abs(now - Number(timestamp)) > MAX_SKEW_MS) return { reason: 'gateway signature has expired' };
   if (!isUuid(tenantId)) return { reason: 'tenant is not a uuid' };
+  let userId: string;
+  try {
+    userId = decodeURIComponent(user);
+  } catch {
+    return { reason: 'user id is not percent-encoded' };
+  }
   const parsedRoles = roles.split(',').filter((r): r is Role => (ROLES as readonly string[]).includes(r));
   return { identity: { userId, tenantId, roles: parsedRoles } };
 }
