@@ -3,7 +3,9 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient } from 'graphql-ws';
 import { decodeJwt, exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
+import WebSocket from 'ws';
 import { createTokenVerifier, startGateway, type RunningGateway } from '@itsm/gateway';
 import { appendEvents, IDENTITY_HEADERS, signIdentity } from '@itsm/kit';
 import { SUPERGRAPH_FILE } from '../schema/compose.js';
@@ -48,6 +50,15 @@ async function incidentSubgraphHeaders(run: () => Promise<void>): Promise<Incomi
 }
 
 const codeOf = (body: any) => body.errors?.[0]?.extensions?.code;
+
+/** Waits until `condition` holds, checking every 20 ms (fails the test after 15 s). */
+async function until(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 const hs256 = (secret: string) => new TextEncoder().encode(secret);
 
 /** An SLA breach in the tenant's outbox, as the SLA monitor writes it. */
@@ -274,6 +285,33 @@ describe('subscriptions', () => {
     }
   });
 
+  it('caps subscriptions on one connection: the 101st is refused with TOO_MANY_SUBSCRIPTIONS, the others keep running', async () => {
+    const tenant = randomUUID();
+    const token = await graph.token({ tenant, roles: ['agent'] });
+    const incident = (await graph.request<any>(CREATE, { input: { title: 'capped', impact: 3, urgency: 3 } }, token)).body.data.createIncident.incident;
+    await until(() => graph.gateway.subscriptions.activeCount === 0);
+    const client = createClient({ url: graph.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0 });
+    const subscribe = (variables: Record<string, unknown> = {}) => {
+      let dispose!: () => void;
+      const outcome = new Promise<unknown>((resolve) => {
+        dispose = client.subscribe({ query: SLA_EVENTS, variables }, { next: (result) => resolve(result), error: (error) => resolve(error), complete: () => resolve('complete') });
+      });
+      return { outcome, dispose };
+    };
+    // 101 subscribe messages in one burst.
+    const subs = Array.from({ length: 101 }, () => subscribe());
+    const first = await Promise.race(subs.map((sub, i) => sub.outcome.then((value) => ({ i, value }))));
+    expect(first).toEqual({ i: 100, value: [expect.objectContaining({ extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' } })] });
+    await until(() => graph.gateway.subscriptions.activeCount === 100);
+    // One ends: there is room for one more, which runs.
+    subs[0]!.dispose();
+    await until(() => graph.gateway.subscriptions.activeCount === 99);
+    const again = subscribe({ after: '0.0' });
+    await appendBreach(tenant, incident);
+    expect(await again.outcome).toMatchObject({ data: { slaEvents: { kind: 'BREACHED', incident: { id: incident.id, number: incident.number } } } });
+    expect(graph.gateway.subscriptions.activeCount).toBe(100);
+    await client.dispose();
+  });
 });
 
 describe('races', () => {

@@ -22,6 +22,8 @@ export interface SubscriptionLimits {
   retryMaxDelayMs: number;
   /** Consecutive failed attempts (no event in between) before the subscription ends with SUBGRAPH_UNAVAILABLE. */
   retryMaxAttempts: number;
+  /** Subscriptions one graphql-ws connection may hold at once; one more is refused with TOO_MANY_SUBSCRIPTIONS. */
+  maxPerConnection: number;
 }
 
 export const DEFAULT_SUBSCRIPTION_LIMITS: SubscriptionLimits = {
@@ -31,6 +33,7 @@ export const DEFAULT_SUBSCRIPTION_LIMITS: SubscriptionLimits = {
   retryInitialDelayMs: 100,
   retryMaxDelayMs: 5_000,
   retryMaxAttempts: 30,
+  maxPerConnection: 100,
 };
 
 /** Everything a federated subscription needs from the gateway around it. */

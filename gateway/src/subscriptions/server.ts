@@ -6,7 +6,7 @@ import { GraphQLError, type ExecutionArgs, type ExecutionResult, type FormattedE
 import { useServer } from 'graphql-ws/use/ws';
 import { decodeJwt } from 'jose';
 import { WebSocketServer } from 'ws';
-import { maskUnexpectedError, type Identity, type Logger } from '@itsm/kit';
+import { graphqlError, maskUnexpectedError, type Identity, type Logger } from '@itsm/kit';
 import type { TokenVerifier } from '../auth.js';
 import type { GatewayContext } from '../gateway.js';
 import type { GatewayLimits } from '../limits/index.js';
@@ -57,6 +57,8 @@ export interface SubscriptionServer {
 interface Connection {
   identity: Identity;
   expiry?: NodeJS.Timeout;
+  /** Ids of the subscriptions this connection opened; those no longer in graphql-ws's own table have ended. */
+  subscriptions: Set<string>;
 }
 
 type OperationContext =
@@ -109,7 +111,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
           ctx.extra.socket.close(SUBSCRIPTION_CLOSE_CODES.unauthorized, `${code}: ${message}`.slice(0, 123));
           return false;
         }
-        const connection: Connection = { identity };
+        const connection: Connection = { identity, subscriptions: new Set() };
         connections.set(ctx.extra, connection);
         const expiresAt = decodeJwt(authorization!.replace(/^Bearer\s+/i, '')).exp;
         if (expiresAt) armExpiry(ctx.extra.socket, connection, expiresAt * 1000);
@@ -118,7 +120,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
       onClose: (ctx) => {
         clearTimeout(connections.get(ctx.extra)?.expiry);
       },
-      onSubscribe: (ctx, _id, payload) => {
+      onSubscribe: (ctx, id, payload) => {
         const connection = connections.get(ctx.extra);
         if (!connection) return [new GraphQLError('not authenticated', { extensions: { code: 'UNAUTHENTICATED' } })];
         const gateway: GatewayContext = { identity: connection.identity, requestId: randomUUID() };
@@ -141,8 +143,15 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
         if (parsed.operation.operation !== 'subscription') {
           return { ...args, contextValue: { kind: 'operation', query: payload.query, variables: payload.variables ?? undefined, gateway } satisfies OperationContext };
         }
+        // Counted here, where graphql-ws has already entered this id in its table and nothing has awaited yet: a burst
+        // of subscribe messages cannot slip past the cap.
+        for (const open of connection.subscriptions) if (!(open in ctx.subscriptions)) connection.subscriptions.delete(open);
+        if (connection.subscriptions.size >= limits.maxPerConnection) {
+          return [graphqlError('TOO_MANY_SUBSCRIPTIONS', `one connection may hold ${limits.maxPerConnection} subscriptions; end one first or open another connection`)];
+        }
         const planned = current.plan(parsed.document, parsed.operation, payload.variables ?? undefined);
         if (!('primary' in planned)) return planned;
+        connection.subscriptions.add(id);
         return { ...args, contextValue: { kind: 'subscription', planned, planner: current, gateway } satisfies OperationContext };
       },
       subscribe: (args: ExecutionArgs) => {

@@ -21,6 +21,8 @@ export const ERROR_CODES = [
   'INTROSPECTION_DISABLED',
   'PERSISTED_QUERY_REQUIRED',
   'PERSISTED_QUERY_NOT_FOUND',
+  // A graphql-ws connection already holds as many subscriptions as one connection may.
+  'TOO_MANY_SUBSCRIPTIONS',
   // Why a subscription ended (extensions.resumeAfter: the cursor to resubscribe after).
   'SCHEMA_RELOADED',
   'SUBSCRIBER_TOO_SLOW',
