@@ -89,7 +89,7 @@ export const changeRequests = changeSchema.table(
     primaryKey({ columns: [t.tenantId, t.id] }),
     uniqueIndex('change_requests_tenant_number_uq').on(t.tenantId, t.number),
     uniqueIndex('change_requests_tenant_external_ref_uq').on(t.tenantId, t.externalRef),
-    index('change_requests_tenant_opened_idx').on(t.tenantId, t.openedAt.desc(), t.id.desc()),
+    index('change_requests_tenant_opened_idx').on(t.tenantId, t.openedAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
     index('change_requests_tenant_state_idx').on(t.tenantId, t.state),
     // btree_gist (migration 0001) lets the uuid tenant column share a GiST index with the range.
     index('change_requests_tenant_planned_range_gist').using('gist', t.tenantId, t.plannedRange),

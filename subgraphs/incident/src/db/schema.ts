@@ -86,12 +86,12 @@ export const incidents = incidentSchema.table(
   (t) => [
     primaryKey({ columns: [t.tenantId, t.id] }),
     uniqueIndex('incidents_tenant_number_uq').on(t.tenantId, t.number),
-    index('incidents_tenant_opened_idx').on(t.tenantId, t.openedAt.desc(), t.id.desc()),
+    index('incidents_tenant_opened_idx').on(t.tenantId, t.openedAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
     index('incidents_tenant_state_priority_idx').on(t.tenantId, t.state, t.priority),
     index('incidents_tenant_external_ref_idx').on(t.tenantId, t.externalRef),
-    index('incidents_tenant_updated_idx').on(t.tenantId, t.updatedAt.desc(), t.id.desc()),
-    index('incidents_tenant_priority_opened_idx').on(t.tenantId, t.priority, t.openedAt.desc(), t.id.desc()),
-    index('incidents_tenant_major_idx').on(t.tenantId, t.openedAt.desc()).where(sql`major`),
+    index('incidents_tenant_updated_idx').on(t.tenantId, t.updatedAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
+    index('incidents_tenant_priority_opened_idx').on(t.tenantId, t.priority, t.openedAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
+    index('incidents_tenant_major_idx').on(t.tenantId, t.openedAt.desc().nullsFirst()).where(sql`major`),
     index('incidents_tenant_resolved_idx').on(t.tenantId, t.resolvedAt),
     // GIN cannot lead with a uuid without btree_gin (not in PGlite); the planner ANDs it with a tenant index.
     index('incidents_search_idx').using('gin', t.search),

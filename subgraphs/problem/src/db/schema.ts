@@ -63,7 +63,7 @@ export const problems = problemSchema.table(
     primaryKey({ columns: [t.tenantId, t.id] }),
     uniqueIndex('problems_tenant_number_uq').on(t.tenantId, t.number),
     uniqueIndex('problems_tenant_external_ref_uq').on(t.tenantId, t.externalRef),
-    index('problems_tenant_opened_idx').on(t.tenantId, t.openedAt.desc(), t.id.desc()),
+    index('problems_tenant_opened_idx').on(t.tenantId, t.openedAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
   ],
 );
 

@@ -1,0 +1,2 @@
+DROP INDEX "change"."change_requests_tenant_opened_idx";--> statement-breakpoint
+CREATE INDEX "change_requests_tenant_opened_idx" ON "change"."change_requests" USING btree ("tenant_id","opened_at" DESC NULLS FIRST,"id" DESC NULLS FIRST);

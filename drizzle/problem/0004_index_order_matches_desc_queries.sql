@@ -1,0 +1,2 @@
+DROP INDEX "problem"."problems_tenant_opened_idx";--> statement-breakpoint
+CREATE INDEX "problems_tenant_opened_idx" ON "problem"."problems" USING btree ("tenant_id","opened_at" DESC NULLS FIRST,"id" DESC NULLS FIRST);
