@@ -65,7 +65,8 @@ export async function createKnownError(db: Db, identity: Identity, input: Create
     checkText(input.permanentFix, 'input.permanentFix'),
   );
   if (errors.length) return failed(...errors);
-  if (input.problemId) {
+  // An empty string is an id too (of nothing): refused like any other, never stored into the uuid column.
+  if (input.problemId != null) {
     const [problem] = isUuid(input.problemId) ? await getProblemsByIds(db, identity.tenantId, [input.problemId]) : [];
     if (!problem) return failed(payloadErrors.notFound('problem', input.problemId));
   }
