@@ -3,9 +3,11 @@ import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
 function parseInstant(value: unknown): Date {
   if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) {
     const date = new Date(value);
-    if (!Number.isNaN(date.getTime())) return date;
+    // PostgreSQL has no year 0 and reads no 5-digit years: instants outside years 1-9999 (UTC) are refused here.
+    const year = date.getUTCFullYear();
+    if (!Number.isNaN(date.getTime()) && year >= 1 && year <= 9999) return date;
   }
-  throw new GraphQLError(`DateTime must be an ISO-8601 instant with an offset, e.g. 2026-03-02T16:00:00Z; got ${JSON.stringify(value)}`, {
+  throw new GraphQLError(`DateTime must be an ISO-8601 instant with an offset, e.g. 2026-03-02T16:00:00Z, in years 0001-9999; got ${JSON.stringify(value)}`, {
     extensions: { code: 'BAD_USER_INPUT', rule: 'datetime' },
   });
 }
