@@ -1,20 +1,17 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { issueToken } from '@itsm/gateway';
 import { loadConfig, type Config } from '@itsm/kit';
-import { countIncidents } from '../subgraphs/incident/src/db/queries.js';
-import { seedDemoData } from './demo-data.js';
 import { DEMO_TENANT_ID } from './demo-tenant.js';
+import { fillDemoTenant } from './first-start.js';
 import { openDatabases, startGraph, type Databases, type RunningGraph } from './graph.js';
-import { formatImportReport, importIdentity, importServiceNowLog } from './import/servicenow-import.js';
 
 /** The shared event log, next to the repository (override with SERVICENOW_CSV). */
 const DEFAULT_CSV = fileURLToPath(new URL('../../shared/data/servicenow-incident-event-log.csv', import.meta.url));
 
 const DEMO_ROLES = ['admin', 'manager', 'agent'] as const;
 
-/** `pnpm start`: opens the databases, fills the demo tenant on first start, runs the graph, prints a dev token. */
+/** `pnpm start`: opens the databases, fills the demo tenant until it is complete (first start), runs the graph, prints a dev token. */
 async function main(): Promise<void> {
   const config = loadConfig();
   let databases: Databases | undefined;
@@ -45,7 +42,11 @@ async function main(): Promise<void> {
   const where = config.subgraphs.incident.databaseUrl ? 'PostgreSQL' : `PGlite in ${resolve(config.dataDir)}`;
   console.log(`opening databases (${where})`);
   databases = await openDatabases(config);
-  await fillDemoTenant(config, databases);
+  await fillDemoTenant(databases, {
+    demoData: config.demoData,
+    csvPath: resolve(config.servicenowCsv ?? DEFAULT_CSV),
+    log: (line) => console.log(line),
+  });
   if (stopping) return;
 
   graph = await startGraph(config, { databases });
@@ -56,34 +57,6 @@ async function main(): Promise<void> {
   }
   if (stopping) return;
   await printWelcome(config, graph);
-}
-
-/** On first start the demo tenant gets the real event log when it is there, else a small generated set. */
-async function fillDemoTenant(config: Config, databases: Databases): Promise<void> {
-  if (config.demoData === 'none') return;
-  const existing = await countIncidents(databases.incident.db, DEMO_TENANT_ID);
-  if (existing > 0) {
-    console.log(`demo tenant already has ${existing} incidents`);
-    return;
-  }
-  const csvPath = resolve(config.servicenowCsv ?? DEFAULT_CSV);
-  const useLog = config.demoData === 'servicenow' || (config.demoData === 'auto' && existsSync(csvPath));
-  if (useLog) {
-    console.log(`first start: importing ${csvPath} into the demo tenant`);
-    const report = await importServiceNowLog(databases, {
-      tenantId: DEMO_TENANT_ID,
-      csvText: readFileSync(csvPath, 'utf8'),
-      log: (line) => console.log(line),
-    });
-    for (const line of formatImportReport(report)) console.log(`  ${line}`);
-    return;
-  }
-  console.log(`first start: ${csvPath} not found, seeding a generated demo set`);
-  const summary = await seedDemoData(databases, importIdentity(DEMO_TENANT_ID));
-  console.log(
-    `  ${summary.incidents} incidents, ${summary.problems} problems (${summary.problemLinks} incident links), ` +
-      `${summary.changes} change requests (${summary.changeLinks} incident links)`,
-  );
 }
 
 async function printWelcome(config: Config, graph: RunningGraph): Promise<void> {

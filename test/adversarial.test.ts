@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from 'graphql-ws';
 import { decodeJwt, exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
@@ -9,6 +12,8 @@ import WebSocket from 'ws';
 import { createTokenVerifier, startGateway, type RunningGateway } from '@itsm/gateway';
 import { appendEvents, IDENTITY_HEADERS, signIdentity } from '@itsm/kit';
 import { SUPERGRAPH_FILE } from '../schema/compose.js';
+import { fillDemoTenant } from '../scripts/first-start.js';
+import { importServiceNowLog } from '../scripts/import/servicenow-import.js';
 import { startTestGraph, type TestGraph } from './harness.js';
 import { subscribeOverWebSocket } from './ws-client.js';
 
@@ -356,5 +361,86 @@ describe('races', () => {
     const events = (await graph.databases.problem.postgres!`select payload->>'incidentId' as id from problem.outbox where tenant_id = ${decodeJwt(token)['tenant'] as string} and type = 'INCIDENT_LINKED'`) as { id: string }[];
     expect(events.filter((e) => e.id === incidents[0].id)).toHaveLength(1);
     expect(events).toHaveLength(11);
+  });
+});
+
+const SERVICENOW_LOG = fileURLToPath(new URL('../../shared/data/servicenow-incident-event-log.csv', import.meta.url));
+
+describe('first start (pnpm start) stopped half-way', () => {
+  /** The event log cut to its first `count` incidents (all their rows). */
+  const firstIncidents = (text: string, count: number) => {
+    const [header, ...rows] = text.trimEnd().split('\n');
+    const numbers: string[] = [];
+    const kept = rows.filter((row) => {
+      const number = row.slice(0, row.indexOf(','));
+      if (!numbers.includes(number)) numbers.push(number);
+      return numbers.indexOf(number) < count;
+    });
+    return [header, ...kept].join('\n') + '\n';
+  };
+  /** What a client sees of a tenant, and the number its next incident gets. */
+  const snapshot = async (tenant: string) => {
+    const token = await graph.token({ tenant, roles: ['agent'] });
+    const query = `{
+      incidents(first: 100) { totalCount edges { node { number state priority version reassignmentCount problem { externalRef incidentCount } relatedChanges { externalRef } } } }
+      problems(first: 10) { totalCount edges { node { externalRef incidentCount } } }
+    }`;
+    const read = await graph.request<any>(query, {}, token);
+    expect(read.body.errors).toBeUndefined();
+    const next = await graph.request<any>(CREATE, { input: { title: 'after the import', impact: 3, urgency: 3 } }, token);
+    const byNumber = (edges: any[]) => edges.map((e) => e.node).sort((a, b) => a.number.localeCompare(b.number));
+    const { incidents, problems } = read.body.data;
+    return {
+      incidents: { totalCount: incidents.totalCount, nodes: byNumber(incidents.edges) },
+      problems: { totalCount: problems.totalCount, nodes: problems.edges.map((e: any) => e.node).sort((a: any, b: any) => a.externalRef.localeCompare(b.externalRef)) },
+      next: next.body.data.createIncident.incident.number,
+    };
+  };
+
+  it.skipIf(!existsSync(SERVICENOW_LOG))('the next start finishes an interrupted import (the same tenant as an uninterrupted one), then leaves it alone', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'itsm-first-start-'));
+    try {
+      const csvPath = join(dir, 'log.csv');
+      const full = firstIncidents(readFileSync(SERVICENOW_LOG, 'utf8'), 20);
+      writeFileSync(csvPath, full);
+      const lines: string[] = [];
+      const options = { demoData: 'auto' as const, csvPath, log: (line: string) => lines.push(line) };
+
+      // An uninterrupted first start.
+      const reference = randomUUID();
+      expect(await fillDemoTenant(graph.databases, { ...options, tenantId: reference })).toBe('imported');
+      // A first start killed after 6 of the 20 incidents: they and their links are there, nothing else (no marker).
+      const interrupted = randomUUID();
+      await importServiceNowLog(graph.databases, { tenantId: interrupted, csvText: firstIncidents(full, 6) });
+      lines.length = 0;
+      expect(await fillDemoTenant(graph.databases, { ...options, tenantId: interrupted })).toBe('imported');
+      expect(lines[0]).toBe(`resuming the import of ${csvPath} into the demo tenant (an earlier start stopped after 6 incidents)`);
+      const expected = await snapshot(reference);
+      expect(expected.incidents.totalCount).toBe(20);
+      expect(await snapshot(interrupted)).toEqual(expected);
+
+      // Complete now: a later start does not import again (the incident created by snapshot() stays the 21st).
+      expect(await fillDemoTenant(graph.databases, { ...options, tenantId: interrupted })).toBe('loaded-before');
+      const token = await graph.token({ tenant: interrupted });
+      expect((await graph.request(COUNT, {}, token)).body.data).toEqual({ incidents: { totalCount: 21 } });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the generated set is seeded once; a tenant with incidents but no marker and no log is left as it is', async () => {
+    const options = { demoData: 'generated' as const, csvPath: '/nonexistent.csv' };
+    const seeded = randomUUID();
+    expect(await fillDemoTenant(graph.databases, { ...options, tenantId: seeded })).toBe('seeded');
+    expect(await fillDemoTenant(graph.databases, { ...options, tenantId: seeded })).toBe('loaded-before');
+    const token = await graph.token({ tenant: seeded });
+    expect((await graph.request(COUNT, {}, token)).body.data).toEqual({ incidents: { totalCount: 36 } });
+
+    const half = randomUUID();
+    const halfToken = await graph.token({ tenant: half, roles: ['agent'] });
+    await graph.request(CREATE, { input: { title: 'seeded before the kill', impact: 3, urgency: 3 } }, halfToken);
+    expect(await fillDemoTenant(graph.databases, { ...options, tenantId: half })).toBe('kept');
+    expect((await graph.request(COUNT, {}, halfToken)).body.data).toEqual({ incidents: { totalCount: 1 } });
+    expect(await fillDemoTenant(graph.databases, { ...options, demoData: 'none', tenantId: randomUUID() })).toBe('none');
   });
 });
