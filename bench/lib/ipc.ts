@@ -25,7 +25,7 @@ export function startProcess(name: string, script: string, env: Record<string, s
     execArgv: ['--import', 'tsx', ...execArgv],
     // No cloud metadata probes from libraries inside the gateways (GCP resource detection in OpenTelemetry): the
     // benchmark talks to nothing but loopback.
-    env: { ...process.env, METADATA_SERVER_DETECTION: 'none', OTEL_NODE_RESOURCE_DETECTORS: 'none', OTEL_SDK_DISABLED: 'true', ...env },
+    env: { ...process.env, APOLLO_TELEMETRY_DISABLED: 'true', METADATA_SERVER_DETECTION: 'none', OTEL_NODE_RESOURCE_DETECTORS: 'none', OTEL_SDK_DISABLED: 'true', ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   let nextId = 1;

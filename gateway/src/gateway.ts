@@ -84,6 +84,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   let schemaLoaded = false;
   const observability = createGatewayObservability({ logger: options.logger, subgraphUrls: options.subgraphUrls, schemaLoaded: () => schemaLoaded });
   let updateSupergraph: ((supergraphSdl: string) => void) | undefined;
+  // @apollo/gateway otherwise starts an OpenTelemetry exporter to Apollo's hosted endpoint and probes cloud metadata
+  // servers (AWS, GCP, Azure...) at construction: an on-premises ITSM backend must not phone out.
+  process.env.APOLLO_TELEMETRY_DISABLED = 'true';
   const gateway = new ApolloGateway({
     supergraphSdl: async ({ update }) => {
       updateSupergraph = update;
