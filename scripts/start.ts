@@ -9,7 +9,7 @@ import { openDatabases, startGraph, type Databases, type RunningGraph } from './
 /** The shared event log, next to the repository (override with SERVICENOW_CSV). */
 const DEFAULT_CSV = fileURLToPath(new URL('../../shared/data/servicenow-incident-event-log.csv', import.meta.url));
 
-const DEMO_ROLES = ['admin', 'manager', 'agent'] as const;
+const DEMO_ROLES = ['admin', 'manager', 'agent', 'change_manager'] as const;
 
 /** `pnpm start`: opens the databases, fills the demo tenant until it is complete (first start), runs the graph, prints a dev token. */
 async function main(): Promise<void> {
