@@ -437,3 +437,78 @@ export async function snapshotTenant(graph: TestGraph, tenantId: string): Promis
 export function changedTables(before: TenantSnapshot, after: TenantSnapshot): string[] {
   return Object.keys({ ...before, ...after }).filter((table) => before[table] !== after[table]).sort();
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Valid inputs.
+
+/** Whose records an input's id path names: the caller's own tenant, or another. */
+export type WhoseIds = (path: string) => SeededTenant;
+
+/**
+ * A valid input for every mutation of the API schema, on a seeded tenant's records; `of(path)` says whose records
+ * an id path names (the caller's own tenant's, or another's).
+ */
+export const VALID_INPUTS: Record<string, (of: WhoseIds) => Record<string, unknown>> = {
+  createChangeRequest: (of) => ({ title: 'Probe change', type: 'STANDARD', templateId: of('input.templateId').templates[0]!.id, dependsOn: [of('input.dependsOn[]').changes[0]!.id] }),
+  linkChangeToIncident: (of) => ({ changeRequestId: of('input.changeRequestId').changes[1]!.id, incidentId: of('input.incidentId').incidents[2]!.id }),
+  linkChangeToProblem: (of) => ({ changeRequestId: of('input.changeRequestId').changes[1]!.id, problemId: of('input.problemId').problems[1]!.id }),
+  updateChangeRequest: (of) => {
+    const change = of('input.changeRequestId').changes[2]!;
+    return { changeRequestId: change.id, version: change.version, title: 'Probe title', dependsOn: [of('input.dependsOn[]').changes[0]!.id] };
+  },
+  transitionChangeRequest: (of) => ({ changeRequestId: of('input.changeRequestId').changes[0]!.id, version: of('input.changeRequestId').changes[0]!.version, to: 'CANCELLED', comment: 'probe' }),
+  scheduleChangeRequest: (of) => ({ changeRequestId: of('input.changeRequestId').changes[4]!.id, version: of('input.changeRequestId').changes[4]!.version, plannedStart: '2030-04-01T10:00:00Z', plannedEnd: '2030-04-01T11:00:00Z' }),
+  assessChangeRisk: (of) => ({
+    changeRequestId: of('input.changeRequestId').changes[1]!.id,
+    factors: Object.fromEntries(['technicalComplexity', 'businessImpact', 'implementationTimeline', 'resourceDependencies', 'testingCoverage', 'rollbackComplexity', 'externalDependencies'].map((n) => [n, { score: 1, justification: 'probe' }])),
+  }),
+  decideChangeApproval: (of) => ({ changeRequestId: of('input.changeRequestId').changes[1]!.id, version: of('input.changeRequestId').changes[1]!.version, decision: 'REJECT', comment: 'probe' }),
+  setRiskPolicy: () => ({
+    weights: { technicalComplexity: 0.25, businessImpact: 0.2, implementationTimeline: 0.15, resourceDependencies: 0.15, testingCoverage: 0.1, rollbackComplexity: 0.1, externalDependencies: 0.05 },
+    lowBelow: 2.5,
+    mediumBelow: 3.5,
+  }),
+  setCabMember: () => ({ board: 'CAB', userId: 'probe-member', name: 'Probe', weight: 1 }),
+  removeCabMember: () => ({ board: 'CAB', userId: 'probe-member' }),
+  setCabPolicy: () => ({ board: 'EMERGENCY_CAB', approvalThreshold: 0.5 }),
+  createCabMeeting: () => ({ board: 'EMERGENCY_CAB', title: 'Probe meeting', scheduledAt: '2030-05-01T10:00:00Z' }),
+  addChangeToCabAgenda: (of) => ({ meetingId: of('input.meetingId').meetings[0]!.id, changeRequestId: of('input.changeRequestId').changes[1]!.id }),
+  castCabVote: (of) => ({ meetingId: of('input.meetingId').meetings[0]!.id, changeRequestId: of('input.changeRequestId').changes[1]!.id, vote: 'ABSTAIN', comment: 'probe' }),
+  closeCabMeeting: (of) => ({ meetingId: of('input.meetingId').meetings[0]!.id }),
+  createChangeWindow: () => ({ name: 'Probe window', kind: 'MAINTENANCE', timeZone: 'UTC', start: '2031-01-01T00:00', durationMinutes: 60, scope: { services: ['probe'] } }),
+  deleteChangeWindow: (of) => ({ windowId: of('input.windowId').windows[1]!.id }),
+  createStandardChangeTemplate: () => ({ name: 'Probe template', implementationPlan: 'p', backoutPlan: 'b' }),
+  approveStandardChangeTemplate: (of) => ({ templateId: of('input.templateId').templates[1]!.id, version: of('input.templateId').templates[1]!.version }),
+  retireStandardChangeTemplate: (of) => ({ templateId: of('input.templateId').templates[0]!.id, version: of('input.templateId').templates[0]!.version }),
+  createIncident: (of) => ({ title: 'Probe incident', impact: 3, urgency: 3, slaPolicyId: of('input.slaPolicyId').policies[0]!.id }),
+  updateIncident: (of) => ({ id: of('input.id').incidents[2]!.id, version: of('input.id').incidents[2]!.version, title: 'Probe title' }),
+  transitionIncident: (of) => ({ id: of('input.id').incidents[2]!.id, version: of('input.id').incidents[2]!.version, to: 'IN_PROGRESS' }),
+  overrideIncidentPriority: (of) => ({ id: of('input.id').incidents[2]!.id, version: of('input.id').incidents[2]!.version, priority: 5, reason: 'probe' }),
+  setMajorIncident: (of) => ({ id: of('input.id').incidents[2]!.id, version: of('input.id').incidents[2]!.version, major: true, reason: 'probe' }),
+  setPriorityMatrix: () => ({ profile: 'ITIL_5X5' }),
+  setCategoryTaxonomy: () => ({ categories: [{ name: 'Network', subcategories: [{ name: 'Wifi', keywords: ['wifi'] }] }] }),
+  setIncidentSettings: () => ({ autoCloseDays: 5 }),
+  createBusinessCalendar: () => ({ name: 'Probe calendar', timeZone: 'UTC', kind: 'ALWAYS' }),
+  updateBusinessCalendar: (of) => ({ id: of('input.id').calendars[0]!.id, version: of('input.id').calendars[0]!.version, name: 'Probe', timeZone: 'UTC', kind: 'ALWAYS' }),
+  createSlaPolicy: (of) => ({
+    name: 'Probe policy',
+    targets: [1, 2, 3, 4, 5].map((priority) => ({ priority, responseMinutes: 10, resolutionMinutes: 100, calendarId: of('input.targets[].calendarId').calendars[0]!.id })),
+  }),
+  updateSlaPolicy: (of) => ({
+    id: of('input.id').policies[0]!.id,
+    version: of('input.id').policies[0]!.version,
+    name: 'Probe',
+    targets: [1, 2, 3, 4, 5].map((priority) => ({ priority, responseMinutes: 10, resolutionMinutes: 100, calendarId: of('input.targets[].calendarId').calendars[0]!.id })),
+  }),
+  createProblem: () => ({ title: 'Probe problem' }),
+  updateProblem: (of) => ({ id: of('input.id').problems[1]!.id, version: of('input.id').problems[1]!.version, title: 'Probe title' }),
+  transitionProblem: (of) => ({ id: of('input.id').problems[1]!.id, version: of('input.id').problems[1]!.version, to: 'ASSESS' }),
+  linkIncidentToProblem: (of) => ({ problemId: of('input.problemId').problems[1]!.id, incidentId: of('input.incidentId').incidents[2]!.id, relation: 'RELATED_TO' }),
+  unlinkIncidentFromProblem: (of) => ({ problemId: of('input.problemId').problems[0]!.id, incidentId: of('input.incidentId').incidents[0]!.id }),
+  createKnownError: (of) => ({ title: 'Probe known error', symptoms: 'probe', problemId: of('input.problemId').problems[1]!.id }),
+  createKnownErrorFromProblem: (of) => ({ problemId: of('input.problemId').problems[0]!.id }),
+  updateKnownError: (of) => ({ id: of('input.id').knownErrors[1]!.id, version: of('input.id').knownErrors[1]!.version, title: 'Probe title' }),
+  linkIncidentToKnownError: (of) => ({ knownErrorId: of('input.knownErrorId').knownErrors[1]!.id, incidentId: of('input.incidentId').incidents[1]!.id }),
+  communicateWorkaround: (of) => ({ knownErrorId: of('input.knownErrorId').knownErrors[1]!.id }),
+  setRecurrenceSettings: () => ({ threshold: 4 }),
+};
