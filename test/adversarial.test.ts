@@ -319,6 +319,32 @@ describe('subscriptions', () => {
   });
 });
 
+describe('WebSocket message size', () => {
+  it('refuses a message over MAX_BODY_BYTES with 1009 before reading it: on the gateway (even before the token) and on a subgraph', async () => {
+    const tooBig = JSON.stringify({ type: 'connection_init', payload: { junk: 'x'.repeat(graph.config.limits.maxBodyBytes) } });
+    const codes: number[] = [];
+    for (const url of [graph.url, graph.subgraphs.incident.url]) {
+      const ws = new WebSocket(url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+      await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+      const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+      ws.send(tooBig);
+      codes.push(await closed);
+    }
+    expect(codes).toEqual([1009, 1009]);
+
+    // Authenticated: an operation just under the limit runs, one just over it closes the connection.
+    const token = await graph.token();
+    const run = (padding: number) => {
+      const client = createClient({ url: graph.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0 });
+      return new Promise<unknown>((resolve) => {
+        client.subscribe({ query: `# ${'x'.repeat(padding)}\n{ __typename }` }, { next: (result) => resolve(result), error: (error) => resolve((error as { code?: number }).code ?? error), complete: () => {} });
+      }).finally(() => client.dispose());
+    };
+    expect(await run(graph.config.limits.maxBodyBytes - 1000)).toEqual({ data: { __typename: 'Query' } });
+    expect(await run(graph.config.limits.maxBodyBytes)).toBe(1009);
+  });
+});
+
 describe('races', () => {
   it('100 createIncident at once in one tenant get 100 distinct numbers, 1 to 100', async () => {
     const token = await graph.token({ roles: ['agent'] });

@@ -6,7 +6,7 @@ import { GraphQLError, type ExecutionArgs, type ExecutionResult, type FormattedE
 import { useServer } from 'graphql-ws/use/ws';
 import { decodeJwt } from 'jose';
 import { WebSocketServer } from 'ws';
-import { graphqlError, maskUnexpectedError, type Identity, type Logger } from '@itsm/kit';
+import { graphqlError, MAX_BODY_BYTES, maskUnexpectedError, type Identity, type Logger } from '@itsm/kit';
 import type { TokenVerifier } from '../auth.js';
 import type { GatewayContext } from '../gateway.js';
 import type { GatewayLimits } from '../limits/index.js';
@@ -95,7 +95,9 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
     }
   });
 
-  const wsServer = new WebSocketServer({ server: options.server, path: '/graphql' });
+  // A message is bounded like an HTTP body (ws would take 100 MiB, and parse it before the token is checked).
+  const maxPayload = options.operationLimits?.settings.maxBodyBytes ?? MAX_BODY_BYTES;
+  const wsServer = new WebSocketServer({ server: options.server, path: '/graphql', maxPayload });
   const served = useServer<Record<string, unknown>>(
     {
       onConnect: async (ctx) => {

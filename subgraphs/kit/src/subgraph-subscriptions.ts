@@ -16,6 +16,7 @@ import {
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { graphqlError } from './errors.js';
+import { MAX_BODY_BYTES } from './http.js';
 import { STREAM_POSITION_EXTENSION } from './event-stream.js';
 import { IDENTITY_HEADERS, verifyIdentity, type Identity } from './identity.js';
 import type { Logger } from './logger.js';
@@ -48,7 +49,8 @@ export function serveSubgraphSubscriptions<TContext extends object>(options: {
   createContext: (base: BaseContext) => TContext;
   formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
 }): { close(): Promise<void> } {
-  const wsServer = new WebSocketServer({ server: options.server, path: '/graphql' });
+  // Messages are bounded like HTTP bodies: ws would take 100 MiB and parse it before the signature is checked.
+  const wsServer = new WebSocketServer({ server: options.server, path: '/graphql', maxPayload: MAX_BODY_BYTES });
   const identities = new WeakMap<object, Identity>();
   const server = useServer<Record<string, unknown>>(
     {
