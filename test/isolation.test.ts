@@ -24,6 +24,8 @@ import {
   type GraphQLBody,
   type SeededTenant,
   VALID_INPUTS,
+  generatedArgsFor,
+  idsOfTypeIn,
 } from './probe-kit.js';
 import { subscribeOverWebSocket, type CollectedSubscription } from './ws-client.js';
 
@@ -104,56 +106,10 @@ async function probe(kind: string, label: string, query: string, variables: Reco
 }
 
 /** A's ids by the type they name. */
-function idsOfType(typeName: string): string[] {
-  const byType: Record<string, { id: string }[]> = {
-    Incident: a.incidents,
-    Problem: a.problems,
-    KnownError: a.knownErrors,
-    ChangeRequest: a.changes,
-    CabMeeting: a.meetings,
-    ChangeWindow: a.windows,
-    StandardChangeTemplate: a.templates,
-    BusinessCalendar: a.calendars,
-    SlaPolicy: a.policies,
-    ChangeConflict: a.conflicts,
-    TaskSla: a.slas,
-  };
-  return (byType[typeName] ?? []).map((r) => r.id);
-}
+const idsOfType = (typeName: string) => idsOfTypeIn(a, typeName);
 
-/** The type an id argument names: `changeRequestId` a ChangeRequest, `id` the field's own type. */
-function typeOfIdArgument(argName: string, fieldType: string): string {
-  if (argName === 'id') return fieldType;
-  const stem = argName.replace(/Ids?$/, '');
-  const names = ['Incident', 'Problem', 'KnownError', 'ChangeRequest', 'CabMeeting', 'ChangeWindow', 'StandardChangeTemplate', 'BusinessCalendar', 'SlaPolicy'];
-  const special: Record<string, string> = { meeting: 'CabMeeting', window: 'ChangeWindow', template: 'StandardChangeTemplate', calendar: 'BusinessCalendar', slaPolicy: 'SlaPolicy', dependsOn: 'ChangeRequest' };
-  return special[stem] ?? names.find((n) => n.toLowerCase() === stem.toLowerCase()) ?? fieldType;
-}
-
-/**
- * Arguments for a query field from its signature alone: every required argument filled with A's ids (one variant per
- * id), A's marker for texts, a year around now for instants, every value of a required enum.
- */
-function generatedArgs(field: GraphQLField<unknown, unknown>): Record<string, unknown>[] {
-  let variants: Record<string, unknown>[] = [{}];
-  const returned = getNamedType(field.type).name;
-  for (const arg of field.args) {
-    const required = String(arg.type).endsWith('!') && arg.defaultValue === undefined;
-    const named = getNamedType(arg.type).name;
-    let values: unknown[];
-    if (named === 'ID') values = idsOfType(typeOfIdArgument(arg.name, returned)).slice(0, 3);
-    else if (!required) continue;
-    else if (named === 'String') values = [`${a.marker}`];
-    else if (named === 'DateTime') values = [new Date(arg.name === 'to' ? START + 180 * 86_400_000 : START - 180 * 86_400_000).toISOString()];
-    else if (named === 'Int') values = [5];
-    else if (named === 'Boolean') values = [true];
-    else if (enumValues(named).length) values = enumValues(named);
-    else continue;
-    if (!values.length) continue;
-    variants = variants.flatMap((v) => values.map((value) => ({ ...v, [arg.name]: value })));
-  }
-  return variants;
-}
+/** Arguments for a query field from its signature alone, with A's ids. */
+const generatedArgs = (field: GraphQLField<unknown, unknown>) => generatedArgsFor(field, a, START);
 
 /** Arguments a person who knows A's records would try, per query field, on top of the generated ones. */
 function chosenArgs(): Record<string, Record<string, unknown>[]> {

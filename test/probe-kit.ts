@@ -390,6 +390,61 @@ export async function seedTenant(graph: TestGraph, tenantId: string, marker: str
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Arguments for query fields.
+
+/** A tenant's ids of the records of a type. */
+export function idsOfTypeIn(a: SeededTenant, typeName: string): string[] {
+  const byType: Record<string, { id: string }[]> = {
+    Incident: a.incidents,
+    Problem: a.problems,
+    KnownError: a.knownErrors,
+    ChangeRequest: a.changes,
+    CabMeeting: a.meetings,
+    ChangeWindow: a.windows,
+    StandardChangeTemplate: a.templates,
+    BusinessCalendar: a.calendars,
+    SlaPolicy: a.policies,
+    ChangeConflict: a.conflicts,
+    TaskSla: a.slas,
+  };
+  return (byType[typeName] ?? []).map((r) => r.id);
+}
+
+/** The type an id argument names: `changeRequestId` a ChangeRequest, `id` the field's own type. */
+function typeOfIdArgument(argName: string, fieldType: string): string {
+  if (argName === 'id') return fieldType;
+  const stem = argName.replace(/Ids?$/, '');
+  const names = ['Incident', 'Problem', 'KnownError', 'ChangeRequest', 'CabMeeting', 'ChangeWindow', 'StandardChangeTemplate', 'BusinessCalendar', 'SlaPolicy'];
+  const special: Record<string, string> = { meeting: 'CabMeeting', window: 'ChangeWindow', template: 'StandardChangeTemplate', calendar: 'BusinessCalendar', slaPolicy: 'SlaPolicy', dependsOn: 'ChangeRequest' };
+  return special[stem] ?? names.find((n) => n.toLowerCase() === stem.toLowerCase()) ?? fieldType;
+}
+
+/**
+ * Arguments for a query field from its signature alone: every id argument filled with a tenant's ids (one variant
+ * per id), required texts with its marker, required instants half a year around `now`, every value of a required enum.
+ */
+export function generatedArgsFor(field: GraphQLField<unknown, unknown>, a: SeededTenant, now: number): Record<string, unknown>[] {
+  let variants: Record<string, unknown>[] = [{}];
+  const returned = getNamedType(field.type).name;
+  for (const arg of field.args) {
+    const required = String(arg.type).endsWith('!') && arg.defaultValue === undefined;
+    const named = getNamedType(arg.type).name;
+    let values: unknown[];
+    if (named === 'ID') values = idsOfTypeIn(a, typeOfIdArgument(arg.name, returned)).slice(0, 3);
+    else if (!required) continue;
+    else if (named === 'String') values = [`${a.marker}`];
+    else if (named === 'DateTime') values = [new Date(arg.name === 'to' ? now + 180 * 86_400_000 : now - 180 * 86_400_000).toISOString()];
+    else if (named === 'Int') values = [5];
+    else if (named === 'Boolean') values = [true];
+    else if (enumValues(named).length) values = enumValues(named);
+    else continue;
+    if (!values.length) continue;
+    variants = variants.flatMap((v) => values.map((value) => ({ ...v, [arg.name]: value })));
+  }
+  return variants;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Snapshots of a tenant's rows.
 
 /** Per table (schema.table), the tenant's row count and a hash of its rows: equal snapshots mean nothing changed. */

@@ -3,6 +3,7 @@ export * from './db.js';
 export * from './errors.js';
 export * from './http.js';
 export * from './identity.js';
+export * from './internal-notes.js';
 export * from './logger.js';
 export * from './pagination.js';
 export * from './subgraph.js';

@@ -1,4 +1,4 @@
-import { isUuid } from '@itsm/kit';
+import { internalNote, isUuid } from '@itsm/kit';
 import type { ChangeContext } from '../context.js';
 import { allowedTransitions, type ChangeState, type ChangeType } from '../domain/lifecycle.js';
 import { RISK_FACTORS } from '../domain/risk.js';
@@ -37,6 +37,8 @@ export const changeRequestResolvers = {
   ChangeTransition: {
     from: (row: ChangeTransitionRow) => row.fromState,
     to: (row: ChangeTransitionRow) => row.toState,
+    // An internal note: null for a read-only partner.
+    comment: (row: ChangeTransitionRow, _: unknown, ctx: ChangeContext) => internalNote(ctx.identity, row.comment),
   },
   RiskAssessment: {
     score: (row: RiskAssessmentRow) => twoDecimals(row.score),

@@ -1,4 +1,4 @@
-import { decodeCursor, encodeCursor, graphqlError, isUuid, pageSize, toConnection } from '@itsm/kit';
+import { decodeCursor, encodeCursor, graphqlError, internalNote, isUuid, pageSize, toConnection } from '@itsm/kit';
 import {
   countIncidents,
   countIncidentsByStateAndPriority,
@@ -92,8 +92,10 @@ export const Incident = {
     row.categoryKeywords && row.category && row.subcategory
       ? { category: row.category, subcategory: row.subcategory, matchedKeywords: row.categoryKeywords }
       : null,
+  // Resolution notes and the reasons kept in the history are internal notes: null for a read-only partner.
+  resolutionNotes: (row: IncidentRow, _: unknown, ctx: IncidentContext) => internalNote(ctx.identity, row.resolutionNotes),
   history: async (row: IncidentRow, _: unknown, ctx: IncidentContext) =>
-    (await ctx.loaders.historyByIncidentId.load(row.id)).map((h) => ({ ...h, from: h.fromValue, to: h.toValue })),
+    (await ctx.loaders.historyByIncidentId.load(row.id)).map((h) => ({ ...h, from: h.fromValue, to: h.toValue, reason: internalNote(ctx.identity, h.reason) })),
   slas: async (row: IncidentRow, args: { asOf?: Date | null }, ctx: IncidentContext) => {
     const asOf = args.asOf ?? new Date();
     const slas = await ctx.loaders.slasByIncidentId.load(row.id);

@@ -1,4 +1,4 @@
-import { decodeCursor, encodeCursor, graphqlError, isUuid, pageSize, toConnection } from '@itsm/kit';
+import { decodeCursor, encodeCursor, graphqlError, internalNote, isUuid, pageSize, toConnection } from '@itsm/kit';
 import type { ProblemContext } from '../context.js';
 import { countProblems, getProblemBy, listProblems, type ProblemListFilter } from '../db/queries.js';
 import type { ProblemRow } from '../db/schema.js';
@@ -40,6 +40,7 @@ export const problemResolvers = {
   incidentLinks: async (row: ProblemRow, _: unknown, ctx: ProblemContext) =>
     (await ctx.loaders.linksByProblemId.load(row.id)).map((link) => ({ ...link, incident: { id: link.incidentId } })),
   knownErrors: (row: ProblemRow, _: unknown, ctx: ProblemContext) => ctx.loaders.knownErrorsByProblemId.load(row.id),
+  // The reasons kept in the history are internal notes: null for a read-only partner.
   history: async (row: ProblemRow, _: unknown, ctx: ProblemContext) =>
-    (await ctx.loaders.historyByProblemId.load(row.id)).map((h) => ({ ...h, from: h.fromValue, to: h.toValue })),
+    (await ctx.loaders.historyByProblemId.load(row.id)).map((h) => ({ ...h, from: h.fromValue, to: h.toValue, reason: internalNote(ctx.identity, h.reason) })),
 };
