@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,7 +11,8 @@ import { createClient } from 'graphql-ws';
 import { decodeJwt, exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import WebSocket from 'ws';
 import { createTokenVerifier, startGateway, type RunningGateway } from '@itsm/gateway';
-import { appendEvents, IDENTITY_HEADERS, signIdentity } from '@itsm/kit';
+import { appendEvents, DATA_DIR_LOCK_FILE, IDENTITY_HEADERS, openDatabase, signIdentity } from '@itsm/kit';
+import { problemSubgraph } from '@itsm/problem';
 import { SUPERGRAPH_FILE } from '../schema/compose.js';
 import { fillDemoTenant } from '../scripts/first-start.js';
 import { importServiceNowLog } from '../scripts/import/servicenow-import.js';
@@ -468,5 +470,28 @@ describe('first start (pnpm start) stopped half-way', () => {
     expect(await fillDemoTenant(graph.databases, { ...options, tenantId: half })).toBe('kept');
     expect((await graph.request(COUNT, {}, halfToken)).body.data).toEqual({ incidents: { totalCount: 1 } });
     expect(await fillDemoTenant(graph.databases, { ...options, demoData: 'none', tenantId: randomUUID() })).toBe('none');
+  });
+});
+
+describe('two processes on one embedded (PGlite) data directory', () => {
+  it('the second opener is refused while the first holds it (their writes would be lost); a lock left by a killed process is taken over', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'itsm-pglite-lock-'));
+    const open = () => openDatabase({ dataDir: dir, schemaName: problemSubgraph.schemaName, migrationsFolder: problemSubgraph.migrationsFolder });
+    const lockFile = join(dir, DATA_DIR_LOCK_FILE);
+    try {
+      // Held by another live process (this test's parent stands in for a running `pnpm start`).
+      writeFileSync(lockFile, String(process.ppid));
+      await expect(open()).rejects.toThrow(`the database directory ${dir} is in use by process ${process.ppid}`);
+      // Left by a process killed with -9: taken over.
+      const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid;
+      writeFileSync(lockFile, String(dead));
+      const first = await open();
+      expect(readFileSync(lockFile, 'utf8')).toBe(String(process.pid));
+      await expect(open()).rejects.toThrow(`is in use by process ${process.pid} (this one)`);
+      await first.close();
+      expect(existsSync(lockFile)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

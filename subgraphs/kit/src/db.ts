@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
@@ -122,12 +123,75 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   }
 
   const dataDir = options.dataDir ?? 'memory://';
-  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
-  const client = await PGlite.create(dataDir, { extensions: { btree_gist, pg_trgm } });
-  const db = drizzlePglite(client, { logger }) as unknown as Db;
-  await migratePglite(db as never, migrationConfig);
-  const forTenant = tenantCache((tenantId) => drizzlePglite(tenantScopedPglite(client, tenantId), { logger }) as unknown as Db);
-  return { db, kind: 'pglite', pglite: client, forTenant, statementCount: () => statements, close: () => client.close() };
+  let unlock = () => {};
+  if (!dataDir.startsWith('memory://')) {
+    mkdirSync(dataDir, { recursive: true });
+    unlock = lockDataDir(dataDir);
+  }
+  try {
+    const client = await PGlite.create(dataDir, { extensions: { btree_gist, pg_trgm } });
+    const db = drizzlePglite(client, { logger }) as unknown as Db;
+    await migratePglite(db as never, migrationConfig);
+    const forTenant = tenantCache((tenantId) => drizzlePglite(tenantScopedPglite(client, tenantId), { logger }) as unknown as Db);
+    return { db, kind: 'pglite', pglite: client, forTenant, statementCount: () => statements, close: () => client.close().finally(unlock) };
+  } catch (error) {
+    unlock();
+    throw error;
+  }
+}
+
+/** The file in a PGlite data directory that says which process has it open. */
+export const DATA_DIR_LOCK_FILE = 'itsm.lock';
+
+/**
+ * PGlite has no lock of its own: two processes on one data directory (a second `pnpm start`) each keep their own
+ * copy in memory and overwrite each other's files, so writes are lost and the directory can be corrupted. The
+ * opener holds `<dataDir>/itsm.lock` (its pid) until it closes; a lock whose process is gone (kill -9) is taken
+ * over. Returns the release.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const path = join(dataDir, DATA_DIR_LOCK_FILE);
+  const mine = String(process.pid);
+  for (;;) {
+    try {
+      writeFileSync(path, mine, { flag: 'wx' });
+      return () => {
+        try {
+          if (readFileSync(path, 'utf8') === mine) unlinkSync(path);
+        } catch {
+          // Already gone.
+        }
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    let holder = 0;
+    try {
+      holder = Number(readFileSync(path, 'utf8').trim());
+    } catch {
+      continue; // Released in between: try again.
+    }
+    if (Number.isInteger(holder) && holder > 0 && processAlive(holder)) {
+      throw new Error(
+        `the database directory ${dataDir} is in use by process ${holder}${holder === process.pid ? ' (this one)' : ''}: ` +
+          `stop that process first (two processes on one PGlite directory lose each other's writes), or delete ${path} if it is not ours`,
+      );
+    }
+    try {
+      unlinkSync(path);
+    } catch {
+      // Someone else took it over first: the next round sees their lock.
+    }
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Replicas starting together must not apply the same migration twice: serialise on an advisory lock. */
