@@ -292,6 +292,18 @@ describe('subscriptions', () => {
     }
   });
 
+  it('a token expiring under three live subscriptions closes the connection with TOKEN_EXPIRED and releases all three', async () => {
+    await until(() => graph.gateway.subscriptions.activeCount === 0);
+    const token = await graph.token({ expiresIn: '2s' });
+    const client = createClient({ url: graph.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0 });
+    const ends = Array.from({ length: 3 }, () => new Promise<unknown>((resolve) => client.subscribe({ query: SLA_EVENTS }, { next: () => {}, error: resolve, complete: () => resolve('complete') })));
+    await until(() => graph.gateway.subscriptions.activeCount === 3);
+    const closes = await Promise.all(ends);
+    expect(closes.map((e) => [(e as { code?: number }).code, (e as { reason?: string }).reason?.split(':')[0]])).toEqual(Array(3).fill([4401, 'TOKEN_EXPIRED']));
+    await until(() => graph.gateway.subscriptions.activeCount === 0);
+    await client.dispose();
+  });
+
   it('caps subscriptions on one connection: the 101st is refused with TOO_MANY_SUBSCRIPTIONS, the others keep running', async () => {
     const tenant = randomUUID();
     const token = await graph.token({ tenant, roles: ['agent'] });
