@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { ApolloGateway, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { IDENTITY_HEADERS, maskUnexpectedError, serveGraphQL, signIdentity, type HttpService, type Identity, type LimitsConfig, type Logger, type Route } from '@itsm/kit';
+import { graphqlError, IDENTITY_HEADERS, maskUnexpectedError, serveGraphQL, signIdentity, type HttpService, type Identity, type LimitsConfig, type Logger, type Route } from '@itsm/kit';
 import type { TokenVerifier } from './auth.js';
 import { createGatewayLimits, type GatewayLimits } from './limits/index.js';
 import { createGatewayObservability, ObservedDataSource, type GatewayMetrics } from './observability/index.js';
@@ -26,6 +26,17 @@ class SignedDataSource extends ObservedDataSource<GatewayContext> {
     if (!('identity' in context) || !context.identity) return;
     for (const [name, value] of Object.entries(signIdentity(context.identity, this.internalSecret))) request.http?.headers.set(name, value);
     request.http?.headers.set(IDENTITY_HEADERS.requestId, context.requestId);
+  }
+
+  /**
+   * A subgraph that does not answer (connection refused or reset, a gateway in between saying 502-504) is a
+   * SUBGRAPH_UNAVAILABLE error of that subgraph: the fields of the other subgraphs still arrive beside it.
+   */
+  override didEncounterError(error: Error, _request: unknown, response?: { status: number }): void {
+    if (!response || [502, 503, 504].includes(response.status)) {
+      throw graphqlError('SUBGRAPH_UNAVAILABLE', `the ${this.serviceName} subgraph did not answer`, { serviceName: this.serviceName });
+    }
+    throw error;
   }
 
   /**
