@@ -268,9 +268,10 @@ describe('federated subscriptions through the gateway', () => {
       await moving.received(500);
       await gateway1.close();
       const end = await moving.ended;
-      expect(end.kind).toBe('closed');
       const held = new Map(moving.results.map((r) => [r.data!.slaEvents.cursor, r]));
       const lastCursor = moving.results[moving.results.length - 1]!.data!.slaEvents.cursor;
+      // A stopping gateway ends the subscription with SHUTTING_DOWN and the cursor of the last event it sent.
+      expect(end).toMatchObject({ kind: 'errors', errors: [{ extensions: { code: 'SHUTTING_DOWN', resumeAfter: lastCursor } }] });
       const resumed = subscribeOverWebSocket<SlaEventResult>(gateway2.url, token, query, { after: lastCursor });
       await fire;
       const fired = await outboxCursors(graph.databases.incident, tenantId, after, 1000);

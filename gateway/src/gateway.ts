@@ -124,6 +124,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     persistedQueries: limits.apolloPersistedQueries,
     // Refused in production by the limits plugin, with INTROSPECTION_DISABLED rather than Apollo's validation error.
     introspection: true,
+    // The process that hosts the gateway handles SIGTERM/SIGINT (drain, end subscriptions, exit): Apollo's own
+    // handlers would stop the server and re-raise the signal halfway through.
+    stopOnTerminationSignals: false,
   });
   await apollo.start();
   const http = await serveGraphQL({

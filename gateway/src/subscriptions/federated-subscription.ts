@@ -50,7 +50,7 @@ export interface SubscriptionEnvironment {
 }
 
 /** Codes a subscription ends with on purpose; `extensions.resumeAfter` carries the cursor to resubscribe after. */
-export type SubscriptionEndCode = Extract<ErrorCode, 'SCHEMA_RELOADED' | 'SUBSCRIBER_TOO_SLOW' | 'SUBGRAPH_UNAVAILABLE'>;
+export type SubscriptionEndCode = Extract<ErrorCode, 'SCHEMA_RELOADED' | 'SUBSCRIBER_TOO_SLOW' | 'SUBGRAPH_UNAVAILABLE' | 'SHUTTING_DOWN'>;
 
 type RawEvent = FormattedExecutionResult<Record<string, unknown>, unknown>;
 type RequestContext = Parameters<typeof executeQueryPlan>[2];

@@ -18,11 +18,12 @@ import { UpstreamClients } from './upstream.js';
 
 /**
  * Close codes of the gateway's graphql-ws connections. 4401 is graphql-ws's own "Unauthorized";
- * the reason starts with the error code (TOKEN_EXPIRED, INVALID_TOKEN, UNAUTHENTICATED).
- * Subscriptions that end on their own (SCHEMA_RELOADED, SUBSCRIBER_TOO_SLOW, SUBGRAPH_UNAVAILABLE)
+ * the reason starts with the error code (TOKEN_EXPIRED, INVALID_TOKEN, UNAUTHENTICATED). 1012 is WebSocket's
+ * "Service Restart": the gateway is stopping, reconnect and resume (reason SHUTTING_DOWN: ...).
+ * Subscriptions that end on their own (SCHEMA_RELOADED, SUBSCRIBER_TOO_SLOW, SUBGRAPH_UNAVAILABLE, SHUTTING_DOWN)
  * end with a graphql-ws `error` message whose extensions carry `code` and `resumeAfter`.
  */
-export const SUBSCRIPTION_CLOSE_CODES = { unauthorized: 4401 } as const;
+export const SUBSCRIPTION_CLOSE_CODES = { unauthorized: 4401, shuttingDown: 1012 } as const;
 
 // How long clients get to answer the close frame when the gateway stops.
 const CLOSE_GRACE_MS = 1_000;
@@ -84,6 +85,8 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
   const shared = new SharedEventResults();
   const connections = new WeakMap<object, Connection>();
   const active = new Set<FederatedSubscription>();
+  /** graphql-ws's context of every authenticated connection: its table of operations still running or being answered. */
+  const open = new Set<{ subscriptions: Record<string, unknown> }>();
   let planner = new SubscriptionPlanner(options.supergraphSdl);
 
   const stopWatchingSchema = options.gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
@@ -115,11 +118,13 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
         }
         const connection: Connection = { identity, subscriptions: new Set() };
         connections.set(ctx.extra, connection);
+        open.add(ctx);
         const expiresAt = decodeJwt(authorization!.replace(/^Bearer\s+/i, '')).exp;
         if (expiresAt) armExpiry(ctx.extra.socket, connection, expiresAt * 1000);
         return true;
       },
       onClose: (ctx) => {
+        open.delete(ctx);
         clearTimeout(connections.get(ctx.extra)?.expiry);
       },
       onSubscribe: (ctx, id, payload) => {
@@ -204,8 +209,14 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
     },
     close: async () => {
       stopWatchingSchema();
+      // Every subscription ends with SHUTTING_DOWN and the cursor to resume after (once the events already
+      // executed for it are sent), then its connection closes with 1012; one that does not answer within a second is cut off.
+      for (const subscription of [...active]) subscription.end('SHUTTING_DOWN', 'the gateway is shutting down; reconnect and resubscribe with after = resumeAfter');
+      // graphql-ws drops an operation from its table once its last message is sent: queries finish, errors go out.
+      const endedBy = Date.now() + CLOSE_GRACE_MS;
+      while ([...open].some((ctx) => Object.keys(ctx.subscriptions).length) && Date.now() < endedBy) await new Promise((resolve) => setTimeout(resolve, 10));
       for (const subscription of [...active]) await subscription.return();
-      // Clients get 1001 Going away; one that does not answer the close within a second is cut off.
+      for (const client of wsServer.clients) client.close(SUBSCRIPTION_CLOSE_CODES.shuttingDown, 'SHUTTING_DOWN: reconnect and resubscribe after your last cursor');
       const cutOff = setTimeout(() => wsServer.clients.forEach((client) => client.terminate()), CLOSE_GRACE_MS);
       await served.dispose();
       clearTimeout(cutOff);

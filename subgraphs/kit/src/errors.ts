@@ -27,6 +27,8 @@ export const ERROR_CODES = [
   'SCHEMA_RELOADED',
   'SUBSCRIBER_TOO_SLOW',
   'SUBGRAPH_UNAVAILABLE',
+  // The service is stopping (SIGTERM): reconnect (to another replica, or once it is back) and resume.
+  'SHUTTING_DOWN',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

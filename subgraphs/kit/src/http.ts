@@ -8,6 +8,9 @@ import { bindObservedRequest, errorCodeOf, newObservedRequest, type ObservedRequ
 /** Largest request body accepted by default (MAX_BODY_BYTES configures the gateway); bigger bodies are refused before parsing. */
 export const MAX_BODY_BYTES = 1_000_000;
 
+/** How long a stopping server waits for the requests in flight before it cuts their connections. */
+const DRAIN_MS = 5_000;
+
 /** A caller's request id is kept only when it is a short safe token, so it cannot forge log lines. */
 const SAFE_REQUEST_ID = /^[\w-]{1,64}$/;
 
@@ -60,8 +63,11 @@ export async function serveGraphQL<TContext extends BaseContext>(options: {
 }): Promise<HttpService> {
   const { apollo } = options;
   const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
+  let closing = false;
   const server = createServer(async (req, res) => {
     let info: ObservedRequest | undefined;
+    // Once stopping, every answer closes its connection: keep-alive clients cannot hold the server open.
+    if (closing) res.setHeader('connection', 'close');
     try {
       for (const route of options.routes ?? []) if (await route(req, res)) return;
       const url = new URL(req.url ?? '/', 'http://localhost');
@@ -127,9 +133,17 @@ export async function serveGraphQL<TContext extends BaseContext>(options: {
     server,
     port,
     url: `http://${options.host}:${port}/graphql`,
+    // Stops accepting connections, lets the requests in flight finish (cut off after DRAIN_MS) and resolves once
+    // every connection has closed.
     close: () =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        closing = true;
+        const cutOff = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
+        cutOff.unref();
+        server.close(() => {
+          clearTimeout(cutOff);
+          resolve();
+        });
         server.closeIdleConnections();
       }),
   };

@@ -65,6 +65,9 @@ export async function startSubgraph<TContext extends BaseSubgraphContext>(option
     includeStacktraceInErrorResponses: false,
     // Traces go to Apollo's hosted studio, which this deployment never uses.
     plugins: [ApolloServerPluginInlineTraceDisabled(), observedRequestPlugin(), refuseNulCharacters()],
+    // The hosting process handles SIGTERM/SIGINT (scripts/start.ts, scripts/serve.ts); Apollo's own handlers would
+    // stop the server and re-raise the signal before the gateway in front has drained.
+    stopOnTerminationSignals: false,
   });
   await apollo.start();
 
