@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueToken } from '@itsm/gateway';
 import { incidentSubgraph } from '@itsm/incident';
 import { problemSubgraph } from '@itsm/problem';
-import { appendEvents, openDatabase, type SubgraphService } from '@itsm/kit';
+import { appendEvents, latestEventCursor, openDatabase, type SubgraphService } from '@itsm/kit';
 import { createTestDatabase, serverAvailable, startTestGraph, type TestGraph } from './harness.js';
 import { rawRows } from './incident-test-kit.js';
 import { subscribeOverWebSocket } from './ws-client.js';
@@ -176,6 +176,23 @@ describe.skipIf(!serverAvailable)('faults', () => {
     const after = await gql(`{ incidents(first: 1) { totalCount } problems(first: 1) { totalCount } changeRequests(first: 1) { totalCount } }`);
     expect(after.errors).toBeUndefined();
     expect(after.data.incidents.totalCount).toBe(stored.length);
+
+    // Event streams too: the outbox feed's LISTEN connection was terminated as well; a new event still arrives.
+    const cursor = await latestEventCursor(graph.databases.incident, 'incident');
+    const stream = subscribeOverWebSocket<any>(graph.url, token, `subscription ($after: String) { slaEvents(after: $after) { cursor incident { number } } }`, { after: cursor });
+    const incident = acknowledged[0]!;
+    await graph.databases.incident.db.transaction((tx) =>
+      appendEvents(tx, 'incident', [
+        {
+          tenantId,
+          type: 'SLA_BREACHED',
+          payload: { incidentId: incident.id, incidentNumber: incident.number, slaId: randomUUID(), kind: 'RESPONSE', level: null, percent: 100, dueAt: new Date().toISOString(), firedAt: new Date().toISOString() },
+        },
+      ]),
+    );
+    const [event] = await stream.received(1);
+    await stream.close();
+    expect(event!.data.slaEvents.incident.number).toBe(incident.number);
   });
 });
 
