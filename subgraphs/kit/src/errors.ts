@@ -70,6 +70,11 @@ export interface FieldProblem {
   message: string;
 }
 
+/** Why a state machine refuses a move: the move itself, or a field the target state needs. */
+export interface TransitionError extends FieldProblem {
+  code: 'INVALID_TRANSITION' | 'VALIDATION_FAILED';
+}
+
 /** The typed errors a mutation payload returns; `__typename` picks the GraphQL type. */
 export type PayloadError =
   | ({ __typename: 'ValidationFailed'; code: 'VALIDATION_FAILED' } & FieldProblem)
@@ -102,6 +107,11 @@ export const payloadErrors = {
     to,
   }),
   conflict: (message: string): PayloadError => ({ __typename: 'Conflict', code: 'CONFLICT', message }),
+  /** A state machine's refusal as the payload error clients see; a missing field is named under `input.`. */
+  fromTransition: (from: string, to: string, refused: TransitionError): PayloadError =>
+    refused.code === 'INVALID_TRANSITION'
+      ? payloadErrors.invalidTransition(from, to, refused.message)
+      : payloadErrors.validation({ field: `input.${refused.field}`, rule: refused.rule, message: refused.message }),
 };
 
 /** SDL every subgraph includes: payload errors, paging and the DateTime scalar compose into one set. */

@@ -1,3 +1,4 @@
+import type { TransitionError } from '@itsm/kit';
 import type { RiskLevel } from './risk.js';
 
 /** Standard changes are pre-approved templates; normal and emergency ones need approval. */
@@ -18,13 +19,7 @@ export interface TransitionInput {
   closeCode?: string | null;
 }
 
-/** Why a transition is refused, with the field to report in the mutation's payload error. */
-export interface TransitionError {
-  code: 'INVALID_TRANSITION' | 'VALIDATION_FAILED';
-  field: string;
-  rule: 'transition' | 'required' | 'oneOf';
-  message: string;
-}
+export type { TransitionError } from '@itsm/kit';
 
 // Standard changes are pre-approved, emergency changes skip assessment but still go through
 // authorization and a mandatory review.

@@ -42,11 +42,7 @@ export async function transitionChangeRequest(db: Db, identity: Identity, input:
     const to = input.to as ChangeState;
     const refused = checkTransition(change.type as ChangeType, from, to, { closeCode: input.closeCode });
     if (refused) {
-      throw new Refusal([
-        refused.code === 'INVALID_TRANSITION'
-          ? payloadErrors.invalidTransition(from, to, refused.message)
-          : payloadErrors.validation({ field: `input.${refused.field}`, rule: refused.rule, message: refused.message }),
-      ]);
+      throw new Refusal([payloadErrors.fromTransition(from, to, refused)]);
     }
     const values: Partial<ChangeRequestRow> = { state: to, updatedAt: now };
     const offCalendar = to === 'CANCELLED' || to === 'CLOSED';

@@ -1,3 +1,4 @@
+import type { TransitionError } from '@itsm/kit';
 /** Incident states, in their usual order. */
 export const INCIDENT_STATES = ['NEW', 'IN_PROGRESS', 'ON_HOLD', 'RESOLVED', 'CLOSED', 'CANCELLED'] as const;
 export type IncidentState = (typeof INCIDENT_STATES)[number];
@@ -30,13 +31,7 @@ export interface IncidentTransitionInput {
   resolutionNotes?: string | null;
 }
 
-/** Why a transition is refused. */
-export interface TransitionError {
-  code: 'INVALID_TRANSITION' | 'VALIDATION_FAILED';
-  field: string;
-  rule: string;
-  message: string;
-}
+export type { TransitionError } from '@itsm/kit';
 
 const ALLOWED: Readonly<Record<IncidentState, readonly IncidentState[]>> = {
   NEW: ['IN_PROGRESS', 'ON_HOLD', 'RESOLVED', 'CANCELLED'],

@@ -283,11 +283,7 @@ export async function transitionIncident(db: Db, identity: Identity, input: Tran
   const reasonChange = from === 'ON_HOLD' && input.to === 'ON_HOLD' && input.holdReason !== current.holdReason;
   const problem = reasonChange ? checkIncidentTransition('IN_PROGRESS', 'ON_HOLD', input) : checkIncidentTransition(from, input.to, input);
   if (problem) {
-    return failed(
-      problem.code === 'INVALID_TRANSITION'
-        ? payloadErrors.invalidTransition(from, input.to, problem.message)
-        : payloadErrors.validation({ field: `input.${problem.field}`, rule: problem.rule, message: problem.message }),
-    );
+    return failed(payloadErrors.fromTransition(from, input.to, problem));
   }
 
   const patch: Partial<IncidentRow> = { state: input.to, holdReason: input.to === 'ON_HOLD' ? input.holdReason! : null };

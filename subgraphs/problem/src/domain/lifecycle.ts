@@ -1,3 +1,4 @@
+import type { TransitionError } from '@itsm/kit';
 /** Problem states, in their usual order. */
 export const PROBLEM_STATES = [
   'NEW',
@@ -19,13 +20,7 @@ export interface ProblemTransitionInput {
   rootCause?: string | null;
 }
 
-/** Why a transition is refused (same shape as the incident subgraph's). */
-export interface TransitionError {
-  code: 'INVALID_TRANSITION' | 'VALIDATION_FAILED';
-  field: string;
-  rule: string;
-  message: string;
-}
+export type { TransitionError } from '@itsm/kit';
 
 const ALLOWED: Readonly<Record<ProblemState, readonly ProblemState[]>> = {
   NEW: ['ASSESS', 'CANCELLED'],

@@ -270,8 +270,7 @@ export async function transitionProblem(db: Db, identity: Identity, input: Trans
     const from = current.state as ProblemState;
     const rootCause = input.rootCause?.trim() ? input.rootCause.trim() : current.rootCause;
     const refused = checkProblemTransition(from, to, { rootCause });
-    if (refused?.code === 'INVALID_TRANSITION') return failed(payloadErrors.invalidTransition(from, to, refused.message));
-    if (refused) return failed(payloadErrors.validation({ field: `input.${refused.field}`, rule: refused.rule, message: refused.message }));
+    if (refused) return failed(payloadErrors.fromTransition(from, to, refused));
 
     const patch: Partial<ProblemRow> = { state: to, rootCause, updatedAt: now };
     if (input.permanentFix?.trim()) patch.permanentFix = input.permanentFix.trim();
